@@ -1,0 +1,56 @@
+/* Integer arithmetic shared by the int8 kernels: the rounding and saturating
+ * fixed-point operations that TFLite's quantized kernels are specified in.
+ * A value `raw` with I integer bits stands for raw / 2^(31 - I). */
+#ifndef BENCH_FIXEDPOINT_H
+#define BENCH_FIXEDPOINT_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* round(a * b / 2^31), saturating the single overflow case INT32_MIN^2. */
+static inline int32_t bench_sat_rounding_doubling_high_mul(int32_t a, int32_t b) {
+    if (a == INT32_MIN && b == INT32_MIN) {
+        return INT32_MAX;
+    }
+    int64_t ab = (int64_t)a * (int64_t)b;
+    int64_t nudge = ab >= 0 ? (1LL << 30) : (1 - (1LL << 30));
+    return (int32_t)((ab + nudge) / (1LL << 31));
+}
+
+/* x / 2^exponent rounded half away from zero; exponent in [0, 31]. */
+static inline int32_t bench_rounding_divide_by_pot(int32_t x, int exponent) {
+    int32_t mask = (int32_t)((1LL << exponent) - 1);
+    int32_t remainder = x & mask;
+    int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
+    return (x >> exponent) + (remainder > threshold ? 1 : 0);
+}
+
+/* x * 2^exponent, saturating, for exponent in [-31, 31]. */
+static inline int32_t bench_sat_rounding_mul_by_pot(int32_t x, int exponent) {
+    if (exponent > 0) {
+        int32_t threshold = (int32_t)((1LL << (31 - exponent)) - 1);
+        if (x > threshold) return INT32_MAX;
+        if (x < -threshold) return INT32_MIN;
+        return (int32_t)((uint32_t)x << exponent);
+    }
+    if (exponent < 0) {
+        return bench_rounding_divide_by_pot(x, -exponent);
+    }
+    return x;
+}
+
+/* x * multiplier * 2^shift, multiplier a Q31 value in [0.5, 1). */
+static inline int32_t bench_multiply_by_quantized_multiplier(int32_t x, int32_t multiplier, int shift) {
+    int left = shift > 0 ? shift : 0;
+    int right = shift > 0 ? 0 : -shift;
+    return bench_rounding_divide_by_pot(
+        bench_sat_rounding_doubling_high_mul((int32_t)((uint32_t)x << left), multiplier), right);
+}
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* BENCH_FIXEDPOINT_H */

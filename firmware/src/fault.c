@@ -1,0 +1,50 @@
+/* HardFault and the configurable faults: report the stacked registers and
+ * the fault status registers on the UART as one `e-hil-fault` line, then park
+ * the core. No semihosting here: a semihosting call from a fault handler
+ * locks up QEMU. The host sees the line and stops the target. */
+#include <stdint.h>
+#include "bench_platform.h"
+#include "bench_io.h"
+
+#define SCB_CFSR  (*(volatile uint32_t *)0xE000ED28u)
+#define SCB_HFSR  (*(volatile uint32_t *)0xE000ED2Cu)
+#define SCB_MMFAR (*(volatile uint32_t *)0xE000ED34u)
+#define SCB_BFAR  (*(volatile uint32_t *)0xE000ED38u)
+
+__attribute__((used, noreturn)) void bench_fault_report(const uint32_t *frame, uint32_t exc_return) {
+    static const char *const names[8] = {"r0", "r1", "r2", "r3", "r12", "lr", "pc", "xpsr"};
+    uint32_t ipsr;
+    __asm__ volatile("mrs %0, ipsr" : "=r"(ipsr));
+    bench_uart_puts("\r\ne-hil-fault exception=");
+    bench_put_u32(ipsr & 0x1FFu);
+    bench_uart_puts(" cfsr=");
+    bench_put_hex32(SCB_CFSR);
+    bench_uart_puts(" hfsr=");
+    bench_put_hex32(SCB_HFSR);
+    bench_uart_puts(" mmfar=");
+    bench_put_hex32(SCB_MMFAR);
+    bench_uart_puts(" bfar=");
+    bench_put_hex32(SCB_BFAR);
+    bench_uart_puts(" exc_return=");
+    bench_put_hex32(exc_return);
+    for (int i = 0; i < 8; ++i) {
+        bench_uart_putc(' ');
+        bench_uart_puts(names[i]);
+        bench_uart_putc('=');
+        bench_put_hex32(frame[i]);
+    }
+    bench_uart_puts("\r\n");
+    for (;;) {
+        __asm__ volatile("wfi");
+    }
+}
+
+__attribute__((naked)) void bench_fault_entry(void) {
+    __asm__ volatile(
+        "tst lr, #4\n"
+        "ite eq\n"
+        "mrseq r0, msp\n"
+        "mrsne r0, psp\n"
+        "mov r1, lr\n"
+        "b bench_fault_report\n");
+}

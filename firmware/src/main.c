@@ -1,0 +1,310 @@
+/* The MLPerf Tiny (EEMBC) compatible command loop, plus hilbench extensions.
+ *
+ * Host -> firmware: a command ends with '%', at most BENCH_CMD_MAX characters.
+ * Firmware -> host: lines end "\r\n"; messages start "m-", errors "e-", and
+ * every reply ends with "m-ready". Extensions are `m-hil-*` lines with
+ * key=value fields; MLPerf Tiny tooling ignores them. */
+#include <stdint.h>
+#include "bench_io.h"
+#include "bench_model.h"
+#include "bench_platform.h"
+#include "bench_runtime.h"
+#include "model.h"
+
+#define BENCH_CMD_MAX 80
+#define FIRMWARE_ID "hilbench-fw-1"
+
+static uint32_t g_db_expected; /* bytes announced by `db load N` */
+static uint32_t g_db_received;
+
+static int streq(const char *a, const char *b) {
+    while (*a != '\0' && *a == *b) {
+        ++a;
+        ++b;
+    }
+    return *a == *b;
+}
+
+/* Parses a decimal >= 0 at *s, advancing past it; -1 when there is none or it overflows. */
+static int32_t parse_uint(const char **s) {
+    const char *p = *s;
+    int64_t v = 0;
+    if (*p < '0' || *p > '9') {
+        return -1;
+    }
+    while (*p >= '0' && *p <= '9') {
+        v = v * 10 + (*p - '0');
+        if (v > 0x7FFFFFFF) {
+            return -1;
+        }
+        ++p;
+    }
+    *s = p;
+    return (int32_t)v;
+}
+
+static int hex_value(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+static void error_line(const char *what, const char *detail) {
+    bench_uart_puts("e-[");
+    bench_uart_puts(what);
+    bench_uart_puts(detail);
+    bench_put_line("]");
+}
+
+static void lap(void) {
+    bench_uart_puts("m-lap-us-");
+    bench_put_u32(bench_timestamp_us());
+    bench_uart_puts("\r\n");
+}
+
+static int8_t *input_tensor(void) { return (int8_t *)(bench_arena() + bench_model.input_offset); }
+static int8_t *output_tensor(void) { return (int8_t *)(bench_arena() + bench_model.output_offset); }
+
+static void print_results(void) {
+    const bench_model_t *m = &bench_model;
+    const int8_t *out = output_tensor();
+    bench_uart_puts("m-results-[");
+    if (m->results_kind == BENCH_RESULTS_MSE) {
+        const int8_t *in = input_tensor();
+        float sum = 0.0f;
+        for (uint32_t i = 0; i < m->output_bytes; ++i) {
+            float y = m->output_scale * (float)((int32_t)out[i] - m->output_zero_point);
+            float x = m->input_scale * (float)((int32_t)in[i] - m->input_zero_point);
+            sum += (y - x) * (y - x);
+        }
+        float mse = sum / (float)m->output_bytes;
+        bench_put_milli((int64_t)(mse * 1000.0f + 0.5f));
+    } else {
+        for (uint32_t i = 0; i < m->output_bytes; ++i) {
+            float score = m->output_scale * (float)((int32_t)out[i] - m->output_zero_point);
+            float milli = score * 1000.0f;
+            if (i > 0u) bench_uart_putc(',');
+            bench_put_milli((int64_t)(milli + (milli >= 0.0f ? 0.5f : -0.5f)));
+        }
+    }
+    bench_put_line("]");
+}
+
+static void cmd_db(const char *args) {
+    if (args[0] == 'l' && args[1] == 'o' && args[2] == 'a' && args[3] == 'd' && args[4] == ' ') {
+        const char *p = args + 5;
+        int32_t n = parse_uint(&p);
+        if (n <= 0 || *p != '\0') {
+            error_line("db load: byte count must be a number > 0: ", args + 5);
+        } else if ((uint32_t)n > bench_model.input_bytes) {
+            bench_uart_puts("e-[db load: ");
+            bench_put_u32((uint32_t)n);
+            bench_uart_puts(" bytes exceed the input tensor of ");
+            bench_put_u32(bench_model.input_bytes);
+            bench_put_line(" bytes]");
+        } else {
+            g_db_expected = (uint32_t)n;
+            g_db_received = 0;
+            bench_uart_puts("m-[Expecting ");
+            bench_put_u32((uint32_t)n);
+            bench_put_line(" bytes]");
+        }
+        return;
+    }
+    if (streq(args, "print")) {
+        const int8_t *in = input_tensor();
+        for (uint32_t i = 0; i < g_db_received; i += 8u) {
+            bench_uart_puts("m-buffer");
+            for (uint32_t j = i; j < i + 8u && j < g_db_received; ++j) {
+                bench_uart_putc('-');
+                bench_put_hex_byte((uint8_t)in[j]);
+            }
+            bench_uart_puts("\r\n");
+        }
+        return;
+    }
+    /* db <hex>: validate the whole chunk before storing any of it */
+    uint32_t len = 0;
+    while (args[len] != '\0') {
+        if (hex_value(args[len]) < 0) {
+            error_line("db: not a hex digit in: ", args);
+            return;
+        }
+        ++len;
+    }
+    if (len == 0u || (len & 1u) != 0u) {
+        error_line("db: hex data needs an even number of digits: ", args);
+        return;
+    }
+    if (g_db_expected == 0u || g_db_received + len / 2u > g_db_expected) {
+        error_line("db: more data than announced by db load", "");
+        return;
+    }
+    int8_t *in = input_tensor();
+    for (uint32_t i = 0; i < len; i += 2u) {
+        in[g_db_received++] = (int8_t)((hex_value(args[i]) << 4) | hex_value(args[i + 1u]));
+    }
+    if (g_db_received == g_db_expected) {
+        bench_put_line("m-load-done");
+    }
+}
+
+static void cmd_infer(const char *args) {
+    int32_t n = 1, w = 10;
+    const char *p = args;
+    if (*p != '\0') {
+        n = parse_uint(&p);
+        if (*p == ' ') {
+            ++p;
+            w = parse_uint(&p);
+        }
+        if (n < 1 || w < 0 || *p != '\0') {
+            error_line("infer: expected 'infer N W' with N >= 1, W >= 0, got: ", args);
+            return;
+        }
+    }
+    bench_uart_puts("m-warmup-start-");
+    bench_put_u32((uint32_t)w);
+    bench_uart_puts("\r\n");
+    for (int32_t i = 0; i < w; ++i) {
+        bench_invoke();
+    }
+    bench_put_line("m-warmup-done");
+    bench_uart_puts("m-infer-start-");
+    bench_put_u32((uint32_t)n);
+    bench_uart_puts("\r\n");
+    lap();
+    for (int32_t i = 0; i < n; ++i) {
+        bench_invoke();
+    }
+    lap();
+    bench_put_line("m-infer-done");
+    print_results();
+}
+
+static void cmd_hil_info(void) {
+    bench_uart_puts("m-hil-info model=");
+    bench_uart_puts(bench_model.name);
+    bench_uart_puts(" sha256=");
+    bench_uart_puts(bench_model.sha256);
+    bench_uart_puts(" arena_bytes=");
+    bench_put_u32(bench_arena_size_bytes());
+    bench_uart_puts(" input_bytes=");
+    bench_put_u32(bench_model.input_bytes);
+    bench_uart_puts(" output_bytes=");
+    bench_put_u32(bench_model.output_bytes);
+    bench_uart_puts(" layers=");
+    bench_put_u32(bench_model.n_layers);
+    bench_uart_puts(" stack_size_bytes=");
+    bench_put_u32(bench_stack_size_bytes());
+    bench_uart_puts(" stack_used_bytes=");
+    bench_put_u32(bench_stack_used_bytes());
+    bench_uart_puts(" cpu_hz=");
+    bench_put_u32(BENCH_CPU_HZ);
+    bench_uart_puts("\r\n");
+}
+
+static void cmd_hil_output(void) {
+    const int8_t *out = output_tensor();
+    bench_uart_puts("m-hil-output bytes=");
+    bench_put_u32(bench_model.output_bytes);
+    bench_uart_puts(" hex=");
+    for (uint32_t i = 0; i < bench_model.output_bytes; ++i) {
+        bench_put_hex_byte((uint8_t)out[i]);
+    }
+    bench_uart_puts("\r\n");
+}
+
+static void cmd_hil_layers(void) {
+    for (uint32_t i = 0; i < bench_model.n_layers; ++i) {
+        const bench_layer_t *layer = &bench_model.layers[i];
+        uint64_t cycles = bench_layer_cycles(i);
+        bench_uart_puts("m-hil-layer index=");
+        bench_put_u32(i);
+        bench_uart_puts(" op=");
+        bench_uart_puts(bench_op_name(layer->op));
+        bench_uart_puts(" macs=");
+        bench_put_u32(layer->macs);
+        bench_uart_puts(" timer_ticks=");
+        bench_put_u32((uint32_t)(cycles > 0xFFFFFFFFu ? 0xFFFFFFFFu : cycles));
+        bench_uart_puts("\r\n");
+    }
+}
+
+static void dispatch(char *line) {
+    char *args = line;
+    while (*args != '\0' && *args != ' ') {
+        ++args;
+    }
+    if (*args == ' ') {
+        *args++ = '\0';
+    }
+    if (streq(line, "name")) {
+        bench_put_line("m-name-dut-[hilbench]");
+    } else if (streq(line, "profile")) {
+        bench_put_line("m-profile-[" FIRMWARE_ID "]");
+        bench_uart_puts("m-model-[");
+        bench_uart_puts(bench_model.name);
+        bench_put_line("]");
+    } else if (streq(line, "db")) {
+        cmd_db(args);
+    } else if (streq(line, "infer")) {
+        cmd_infer(args);
+    } else if (streq(line, "results")) {
+        print_results();
+    } else if (streq(line, "timestamp")) {
+        lap();
+    } else if (streq(line, "hil-info")) {
+        cmd_hil_info();
+    } else if (streq(line, "hil-output")) {
+        cmd_hil_output();
+    } else if (streq(line, "hil-layers")) {
+        cmd_hil_layers();
+    } else if (streq(line, "hil-exit")) {
+        const char *p = args;
+        int32_t status = *p != '\0' ? parse_uint(&p) : 0;
+        bench_put_line("m-hil-exit");
+        bench_exit(status < 0 ? 1 : (int)status);
+    } else {
+        error_line("Unknown command: ", line);
+    }
+}
+
+int main(void) {
+    static char line[BENCH_CMD_MAX + 1];
+    bench_uart_init();
+    bench_timer_init();
+    bench_put_line("m-timestamp-mode-performance");
+    lap();
+    bench_put_line("m-init-done");
+#if BENCH_TEST_HOOK == 3
+    /* test hook: bytes that are not protocol text */
+    bench_put_line("m-\x01\x02\xff\xfe garbage \x80\x81");
+#endif
+    bench_put_line("m-ready");
+    uint32_t len = 0;
+    int too_long = 0;
+    for (;;) {
+        int c = bench_uart_getc();
+        if (c == '%') {
+            line[len] = '\0';
+            if (too_long) {
+                bench_uart_puts("e-[command longer than ");
+                bench_put_u32(BENCH_CMD_MAX);
+                bench_put_line(" characters]");
+            } else {
+                dispatch(line);
+            }
+            bench_put_line("m-ready");
+            len = 0;
+            too_long = 0;
+        } else if (c == '\r' || c == '\n') {
+            /* tolerated between commands; the protocol does not use them */
+        } else if (len < BENCH_CMD_MAX) {
+            line[len++] = (char)c;
+        } else {
+            too_long = 1;
+        }
+    }
+}

@@ -1,0 +1,68 @@
+/* Executes the layer list of the generated model over one static arena.
+ * Each layer is bracketed by a marker call (for the host's instruction
+ * counter) and a timer read (for targets where the firmware times itself). */
+#include <stdint.h>
+#include "bench_kernels.h"
+#include "bench_model.h"
+#include "bench_platform.h"
+#include "bench_runtime.h"
+#include "model.h"
+
+static uint8_t g_arena[BENCH_ARENA_BYTES] __attribute__((aligned(16)));
+static uint64_t g_layer_cycles[BENCH_N_LAYERS];
+
+static const char *const k_op_names[BENCH_OP_COUNT] = {
+    [BENCH_OP_FULLY_CONNECTED] = "FULLY_CONNECTED",
+    [BENCH_OP_CONV_2D] = "CONV_2D",
+    [BENCH_OP_SOFTMAX] = "SOFTMAX",
+    [BENCH_OP_RESHAPE] = "RESHAPE",
+};
+
+uint8_t *bench_arena(void) { return g_arena; }
+uint32_t bench_arena_size_bytes(void) { return (uint32_t)sizeof g_arena; }
+
+const char *bench_op_name(bench_op_t op) {
+    return (unsigned)op < BENCH_OP_COUNT ? k_op_names[op] : "UNKNOWN";
+}
+
+uint64_t bench_layer_cycles(uint32_t layer) {
+    return layer < BENCH_N_LAYERS ? g_layer_cycles[layer] : 0u;
+}
+
+#if BENCH_TEST_HOOK == 1
+#define TEST_HOOK_IN_INVOKE() (*(volatile uint32_t *)0xFFFFFFF0u = 1u) /* bus fault */
+#elif BENCH_TEST_HOOK == 2
+#define TEST_HOOK_IN_INVOKE() for (;;) { __asm__ volatile("wfi"); }   /* hang */
+#else
+#define TEST_HOOK_IN_INVOKE() ((void)0)
+#endif
+
+void bench_invoke(void) {
+    const bench_model_t *m = &bench_model;
+    hil_mark_infer_begin();
+    TEST_HOOK_IN_INVOKE();
+    for (uint32_t i = 0; i < m->n_layers; ++i) {
+        const bench_layer_t *layer = &m->layers[i];
+        uint64_t start = bench_cycles();
+        hil_mark_layer();
+        switch (layer->op) {
+        /* model.h defines BENCH_HAS_<OP> for the operators this model uses;
+         * only their kernels are linked. */
+#ifdef BENCH_HAS_FULLY_CONNECTED
+        case BENCH_OP_FULLY_CONNECTED: bench_kernel_fully_connected(layer->p.fc, g_arena); break;
+#endif
+#ifdef BENCH_HAS_CONV_2D
+        case BENCH_OP_CONV_2D: bench_kernel_conv_2d(layer->p.conv, g_arena); break;
+#endif
+#ifdef BENCH_HAS_SOFTMAX
+        case BENCH_OP_SOFTMAX: bench_kernel_softmax(layer->p.softmax, g_arena); break;
+#endif
+#ifdef BENCH_HAS_RESHAPE
+        case BENCH_OP_RESHAPE: bench_kernel_reshape(layer->p.reshape, g_arena); break;
+#endif
+        default: break; /* the generator emits only the ops above */
+        }
+        g_layer_cycles[i] = bench_cycles() - start;
+    }
+    hil_mark_infer_end();
+}

@@ -1,0 +1,52 @@
+/* The one timing shim. DWT CYCCNT where it counts (real Cortex-M3/M4/M7/M33/M55);
+ * SysTick, extended to 64 bits by its wrap interrupt, where it does not (QEMU,
+ * whose DWT reads 0). Under QEMU the host's plugin does not count the SysTick
+ * handler, so counts stay deterministic. */
+#include <stdint.h>
+#include "bench_platform.h"
+
+#ifndef BENCH_CPU_HZ
+#error "BENCH_CPU_HZ must be defined by the build (the board's clock)"
+#endif
+
+#define DEMCR      (*(volatile uint32_t *)0xE000EDFCu)
+#define DWT_CTRL   (*(volatile uint32_t *)0xE0001000u)
+#define DWT_CYCCNT (*(volatile uint32_t *)0xE0001004u)
+#define SYST_CSR   (*(volatile uint32_t *)0xE000E010u)
+#define SYST_RVR   (*(volatile uint32_t *)0xE000E014u)
+#define SYST_CVR   (*(volatile uint32_t *)0xE000E018u)
+
+static volatile uint32_t g_systick_wraps;
+static int g_use_dwt;
+
+void SysTick_Handler(void) {
+    g_systick_wraps = g_systick_wraps + 1u;
+}
+
+void bench_timer_init(void) {
+    DEMCR |= (1u << 24); /* TRCENA */
+    DWT_CYCCNT = 0;
+    DWT_CTRL |= 1u;      /* CYCCNTENA */
+    for (volatile int i = 0; i < 16; ++i) {
+    }
+    g_use_dwt = DWT_CYCCNT != 0;
+    SYST_RVR = 0x00FFFFFFu;
+    SYST_CVR = 0;
+    SYST_CSR = 7u; /* enable, wrap interrupt, processor clock */
+}
+
+uint64_t bench_cycles(void) {
+    if (g_use_dwt) {
+        return DWT_CYCCNT;
+    }
+    uint32_t wraps, current;
+    do {
+        wraps = g_systick_wraps;
+        current = SYST_CVR;
+    } while (wraps != g_systick_wraps);
+    return ((uint64_t)wraps << 24) + (0x00FFFFFFu - current);
+}
+
+uint32_t bench_timestamp_us(void) {
+    return (uint32_t)(bench_cycles() / (BENCH_CPU_HZ / 1000000u));
+}

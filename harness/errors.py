@@ -1,0 +1,109 @@
+"""Errors raised by the harness.
+
+::
+
+    HarnessError                  every error the harness raises on purpose
+    ├── ConfigError               a bad board file, option or argument
+    ├── ModelError                a model the compiler cannot take (malformed, unsupported op/dtype)
+    ├── FitError                  a model too large for the board's flash or RAM
+    ├── ToolchainError            a missing cross compiler, QEMU or plugin (says how to install)
+    ├── BuildError                compiling or linking failed (keeps the command and stderr tail)
+    ├── TargetError               the target could not be started or talked to
+    │   ├── TargetTimeout         no answer in time (keeps the last lines of output)
+    │   └── FirmwareFault         the firmware reported a fault (keeps the registers)
+    ├── FirmwareOutputError       a line from the firmware that is not the protocol (keeps the line)
+    ├── MeasurementError          the numbers could not be derived from the run
+    └── StoreError                a results file could not be read or written
+
+Each class carries ``status``: the failure class a run record gets when the
+error ends a run (DESIGN §9).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+
+class HarnessError(Exception):
+    """Base class. ``status`` is the run-record failure class."""
+
+    status = "error"
+
+
+class ConfigError(HarnessError):
+    status = "config"
+
+
+class ModelError(HarnessError):
+    status = "model"
+
+
+class FitError(HarnessError):
+    status = "build"
+
+
+class ToolchainError(HarnessError):
+    status = "build"
+
+
+class BuildError(HarnessError):
+    """Compiling or linking failed; ``command`` and ``stderr_tail`` say how."""
+
+    status = "build"
+
+    def __init__(self, message: str, command: Sequence[str] = (), stderr_tail: str = "") -> None:
+        detail = f"{message}\n  command: {' '.join(command)}" if command else message
+        if stderr_tail:
+            detail += f"\n  stderr (last lines):\n{stderr_tail}"
+        super().__init__(detail)
+        self.command = list(command)
+        self.stderr_tail = stderr_tail
+
+
+class TargetError(HarnessError):
+    status = "boot"
+
+
+class TargetTimeout(TargetError):
+    """No answer within the time allowed; ``tail`` holds the last output lines."""
+
+    status = "timeout"
+
+    def __init__(self, message: str, tail: Sequence[str] = (), log_path: str | None = None) -> None:
+        detail = message
+        if tail:
+            detail += "\n  last lines from the firmware:\n" + "\n".join(f"    {t}" for t in tail)
+        if log_path:
+            detail += f"\n  full log: {log_path}"
+        super().__init__(detail)
+        self.tail = list(tail)
+        self.log_path = log_path
+
+
+class FirmwareFault(TargetError):
+    """The firmware reported a CPU fault; ``registers`` maps names to values."""
+
+    status = "fault"
+
+    def __init__(self, message: str, registers: Mapping[str, int]) -> None:
+        regs = " ".join(f"{k}={v:#010x}" for k, v in registers.items())
+        super().__init__(f"{message}: {regs}")
+        self.registers = dict(registers)
+
+
+class FirmwareOutputError(HarnessError):
+    """A line the protocol cannot parse; ``line`` keeps it as received."""
+
+    status = "measurement"
+
+    def __init__(self, message: str, line: bytes | str = b"") -> None:
+        super().__init__(f"{message}: {line!r}")
+        self.line = line
+
+
+class MeasurementError(HarnessError):
+    status = "measurement"
+
+
+class StoreError(HarnessError):
+    status = "store"

@@ -1,0 +1,182 @@
+"""Build a firmware ELF for a model and a board with arm-none-eabi-gcc.
+
+Builds are cached by content hash: the hash covers every C source and header,
+the generated model sources, the linker script, the flags and the compiler's
+version, so an unchanged input never compiles twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from harness.boards import BoardSpec, Core, UartKind
+from harness.errors import BuildError, FitError, ToolchainError
+from harness.firmware.codegen import GeneratedModel, generate
+from harness.firmware.elfinfo import read_elf
+from harness.firmware.linker import linker_script
+from harness.model.graph import Graph
+from harness.types import FirmwareImage, LayerSpec
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+FIRMWARE_DIR = PROJECT_DIR / "firmware"
+CC = "arm-none-eabi-gcc"
+INSTALL_HINT = ("install it with `sudo apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi`, "
+                "or run ./bootstrap.sh, which installs everything")
+PLATFORM_SOURCES = ("startup.c", "fault.c", "exit.c", "markers.c", "timer.c", "io.c", "runtime.c", "main.c")
+KERNELS = {"FULLY_CONNECTED": "fully_connected.c", "CONV_2D": "conv_2d.c", "SOFTMAX": "softmax.c",
+           "RESHAPE": "reshape.c"}
+UART_SOURCES = {UartKind.CMSDK: "uart_cmsdk.c", UartKind.STM32: "uart_stm32.c"}
+CORE_FLAGS = {
+    Core.CORTEX_M3: ("-mcpu=cortex-m3",),
+    Core.CORTEX_M4: ("-mcpu=cortex-m4",),
+    Core.CORTEX_M7: ("-mcpu=cortex-m7",),
+    Core.CORTEX_M33: ("-mcpu=cortex-m33",),
+    Core.CORTEX_M55: ("-mcpu=cortex-m55",),
+}
+FPU_FLAGS = {"fpv4-sp-d16": ("-mfpu=fpv4-sp-d16",), "fpv5-d16": ("-mfpu=fpv5-d16",),
+             "fpv5-sp-d16": ("-mfpu=fpv5-sp-d16",), "fp-armv8-mve": ("-mfpu=auto",)}
+COMMON_FLAGS = ("-mthumb", "-std=c11", "-g", "-Wall", "-Wextra", "-ffunction-sections", "-fdata-sections",
+                "-ffreestanding", "-fno-common", "-fno-unwind-tables", "-fno-asynchronous-unwind-tables")
+LINK_FLAGS = ("-nostdlib", "-nostartfiles", "-Wl,--gc-sections")
+CODE_ESTIMATE_BYTES = 16 * 1024  # runtime + kernels, for the check before building
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    opt_level: str = "-O2"
+    semihosting: bool = True
+    test_hook: int = 0           # firmware test hooks: 1 fault, 2 hang, 3 garbage (tests only)
+    defines: tuple[tuple[str, str], ...] = field(default=())
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("HILBENCH_CACHE_DIR", PROJECT_DIR / "build" / "cache"))
+
+
+def find_compiler() -> str:
+    path = shutil.which(CC)
+    if path is None:
+        raise ToolchainError(f"the cross compiler {CC} is not on PATH; {INSTALL_HINT}")
+    return path
+
+
+def compiler_version(cc: str) -> str:
+    out = subprocess.run([cc, "--version"], capture_output=True, text=True, check=False).stdout
+    return out.splitlines()[0].strip() if out else "unknown"
+
+
+def check_fit(gen: GeneratedModel, board: BoardSpec, model: str) -> None:
+    """Refuse, before building, a model whose weights or arena cannot fit the board."""
+    flash_need = gen.weights_bytes + CODE_ESTIMATE_BYTES
+    ram_need = gen.arena_bytes + board.stack_bytes
+    if flash_need > board.flash_bytes or ram_need > board.ram_bytes:
+        raise FitError(
+            f"model {model} does not fit board {board.name}: it needs about {flash_need} bytes of flash "
+            f"({gen.weights_bytes} weights and biases + ~{CODE_ESTIMATE_BYTES} code) and {ram_need} bytes "
+            f"of RAM ({gen.arena_bytes} arena + {board.stack_bytes} stack); the board has "
+            f"{board.flash_bytes} bytes of flash and {board.ram_bytes} bytes of RAM")
+
+
+def _kernel_source(op: str, core: Core) -> Path:
+    specific = FIRMWARE_DIR / "kernels" / core.value / KERNELS[op]
+    return specific if specific.is_file() else FIRMWARE_DIR / "kernels" / "portable" / KERNELS[op]
+
+
+def _flags(board: BoardSpec, options: BuildOptions) -> list[str]:
+    flags = [*COMMON_FLAGS, options.opt_level, *CORE_FLAGS[board.core]]
+    if board.fpu:
+        flags += [*FPU_FLAGS.get(board.fpu, (f"-mfpu={board.fpu}",)), "-mfloat-abi=hard"]
+    else:
+        flags.append("-mfloat-abi=soft")
+    defines = {
+        "BENCH_CPU_HZ": f"{board.clock_hz}u", "BENCH_UART_BASE": f"{board.uart_base:#x}u",
+        "BENCH_UART_CLOCK_HZ": f"{board.uart_clock_hz}u", "BENCH_UART_BAUD": f"{board.baud}u",
+        "BENCH_SEMIHOSTING": "1" if options.semihosting else "0", "BENCH_TEST_HOOK": str(options.test_hook),
+        **dict(options.defines),
+    }
+    flags += [f"-D{k}={v}" for k, v in sorted(defines.items())]
+    return flags
+
+
+def build_firmware(graph: Graph, board: BoardSpec, model_id: str | None = None,
+                   options: BuildOptions = BuildOptions()) -> FirmwareImage:
+    """Generate, compile and link; raises FitError, ToolchainError or BuildError."""
+    model_id = model_id or graph.name
+    gen = generate(graph, model_id)
+    check_fit(gen, board, model_id)
+    cc = find_compiler()
+    version = compiler_version(cc)
+    flags = _flags(board, options)
+    ops = sorted({layer.op for layer in gen.layers})
+    sources = [FIRMWARE_DIR / "src" / s for s in PLATFORM_SOURCES]
+    sources += [FIRMWARE_DIR / "src" / UART_SOURCES[board.uart_kind]]
+    sources += [_kernel_source(op, board.core) for op in ops]
+    headers = sorted((FIRMWARE_DIR / "include").glob("*.h"))
+    script = linker_script(board)
+
+    h = hashlib.sha256()
+    for part in [version, script, gen.model_c, gen.model_h, *flags, *LINK_FLAGS]:
+        h.update(part.encode())
+        h.update(b"\0")
+    for path in [*sources, *headers]:
+        h.update(path.name.encode())
+        h.update(path.read_bytes())
+    key = h.hexdigest()[:24]
+    out_dir = cache_dir() / "firmware" / f"{board.name}-{re.sub(r'[^A-Za-z0-9_.-]', '_', model_id)}-{key}"
+    elf = out_dir / "firmware.elf"
+    cached = elf.is_file()
+    if not cached:
+        tmp_dir = out_dir.with_name(out_dir.name + f".tmp{os.getpid()}")
+        tmp_dir.mkdir(parents=True, exist_ok=True)
+        (tmp_dir / "model.c").write_text(gen.model_c)
+        (tmp_dir / "model.h").write_text(gen.model_h)
+        (tmp_dir / "link.ld").write_text(script)
+        cmd = [cc, *flags, f"-I{FIRMWARE_DIR / 'include'}", f"-I{tmp_dir}", *map(str, sources),
+               str(tmp_dir / "model.c"), f"-T{tmp_dir / 'link.ld'}", *LINK_FLAGS,
+               f"-Wl,-Map={tmp_dir / 'firmware.map'}", "-o", str(tmp_dir / "firmware.elf"), "-lgcc"]
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if proc.returncode != 0:
+            tail = "\n".join(proc.stderr.strip().splitlines()[-15:])
+            overflow = re.findall(r"region `(\w+)' overflowed by (\d+) bytes", proc.stderr)
+            shutil.rmtree(tmp_dir, ignore_errors=True)
+            if overflow:
+                what = ", ".join(f"{region} by {n} bytes" for region, n in overflow)
+                raise FitError(f"model {model_id} does not fit board {board.name}: the link overflowed {what} "
+                               f"(board: {board.flash_bytes} bytes flash, {board.ram_bytes} bytes RAM)")
+            raise BuildError(f"building firmware for model {model_id} on board {board.name} failed",
+                             cmd, tail)
+        (tmp_dir / "build.cmd").write_text(" ".join(cmd) + "\n")
+        if out_dir.exists():
+            shutil.rmtree(tmp_dir, ignore_errors=True)  # another process built it meanwhile
+        else:
+            tmp_dir.rename(out_dir)
+    return _image(elf, board, model_id, graph, gen, version, flags, cached)
+
+
+def _image(elf: Path, board: BoardSpec, model_id: str, graph: Graph, gen: GeneratedModel, version: str,
+           flags: list[str], cached: bool) -> FirmwareImage:
+    info = read_elf(elf)
+    markers = {}
+    for name in ("hil_mark_infer_begin", "hil_mark_layer", "hil_mark_infer_end"):
+        if name not in info.symbols:
+            raise BuildError(f"{elf}: marker function {name} is missing from the ELF")
+        markers[name] = info.symbols[name][0] & ~1
+    uncounted = []
+    if "SysTick_Handler" in info.symbols:
+        addr, size = info.symbols["SysTick_Handler"]
+        uncounted.append((addr & ~1, (addr & ~1) + size))
+    weights = sum(info.symbols[s][1] for s in gen.weight_symbols if s in info.symbols)
+    s = info.section_bytes
+    return FirmwareImage(
+        elf_path=elf, sha256=hashlib.sha256(elf.read_bytes()).hexdigest(), board=board.name,
+        model_id=model_id, model_sha256=graph.sha256, flash_bytes=info.flash_bytes, ram_bytes=info.ram_bytes,
+        code_bytes=s[".text"] + s[".rodata"] + s[".ARM.exidx"] - weights, weights_bytes=weights,
+        arena_bytes=gen.arena_bytes, stack_reserved_bytes=s[".stack"], section_bytes=dict(s), macs=gen.macs,
+        layers=tuple(LayerSpec(l.index, l.op, l.macs) for l in gen.layers), markers=markers,
+        uncounted=tuple(uncounted), compiler=version, cflags=tuple(flags), cached=cached)

@@ -1,0 +1,87 @@
+"""Quantization arithmetic done once at compile time, as TFLite specifies it.
+
+A real multiplier m is stored as a Q31 ``output_multiplier`` in [2^30, 2^31)
+and an ``output_shift`` with m = output_multiplier * 2^(output_shift - 31).
+Float32 where TFLite computes in float32, double where it computes in double:
+the kernels must reproduce the host interpreter bit for bit.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from harness.model.graph import Quantization
+
+ACT_NONE, ACT_RELU, ACT_RELU_N1_TO_1, ACT_RELU6 = 0, 1, 2, 3
+SOFTMAX_SCALED_DIFF_INTEGER_BITS = 5
+
+
+def round_half_away(x: float) -> int:
+    """C's round(): halves go away from zero (Python's round() goes to even)."""
+    return int(math.floor(x + 0.5)) if x >= 0 else -int(math.floor(-x + 0.5))
+
+
+def quantize_multiplier(m: float) -> tuple[int, int]:
+    """(output_multiplier, output_shift) for a real multiplier m >= 0.
+
+    >>> quantize_multiplier(0.5)
+    (1073741824, 0)
+    >>> quantize_multiplier(0.75)
+    (1610612736, 0)
+    """
+    if m == 0.0:
+        return 0, 0
+    q, shift = math.frexp(m)
+    q_fixed = round_half_away(q * (1 << 31))
+    if q_fixed == 1 << 31:
+        q_fixed //= 2
+        shift += 1
+    if shift < -31:
+        return 0, 0
+    return q_fixed, shift
+
+
+def fc_multiplier(input_scale: float, filter_scale: float, output_scale: float) -> tuple[int, int]:
+    """Per-tensor FULLY_CONNECTED: the scale product is taken in float32, the ratio in double."""
+    product = float(np.float32(input_scale) * np.float32(filter_scale))
+    return quantize_multiplier(product / float(np.float32(output_scale)))
+
+
+def conv_multipliers(input_scale: float, filter: Quantization, output_scale: float,
+                     channels: int) -> tuple[list[int], list[int]]:
+    """Per-channel (or per-tensor, repeated) CONV_2D multipliers, computed in double."""
+    multipliers, shifts = [], []
+    for c in range(channels):
+        filter_scale = filter.scale[c] if filter.per_channel else filter.scale[0]
+        m, s = quantize_multiplier(float(input_scale) * float(filter_scale) / float(output_scale))
+        multipliers.append(m)
+        shifts.append(s)
+    return multipliers, shifts
+
+
+def activation_range(activation: int, scale: float, zero_point: int) -> tuple[int, int]:
+    """The int8 clamp [act_min, act_max] of a fused activation on the output quantization."""
+    def q(f: float) -> int:
+        return zero_point + round_half_away(float(np.float32(f) / np.float32(scale)))
+
+    lo, hi = -128, 127
+    if activation == ACT_RELU:
+        return max(lo, q(0.0)), hi
+    if activation == ACT_RELU6:
+        return max(lo, q(0.0)), min(hi, q(6.0))
+    if activation == ACT_RELU_N1_TO_1:
+        return max(lo, q(-1.0)), min(hi, q(1.0))
+    return lo, hi
+
+
+def softmax_params(beta: float, input_scale: float) -> tuple[int, int, int]:
+    """(input_multiplier, input_left_shift, diff_min) of int8 SOFTMAX."""
+    bits = SOFTMAX_SCALED_DIFF_INTEGER_BITS
+    real = min(float(beta) * float(input_scale) * (1 << (31 - bits)), float((1 << 31) - 1))
+    multiplier, left_shift = quantize_multiplier(real)
+    if left_shift < 0:
+        multiplier, left_shift = 0, 0  # a multiplier below one: TFLite rejects it in Prepare
+    radius = ((1 << bits) - 1) * (1 << (31 - bits)) / (1 << left_shift)
+    return multiplier, left_shift, -int(math.floor(radius))
