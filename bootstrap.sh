@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Sets up hilbench on a Debian/Ubuntu machine that has Python 3 and git, then runs a job.
+#   ./bootstrap.sh bench   the reference suite on the default emulated boards, ending in a table
+#   ./bootstrap.sh test    the harness's own tests
+#   ./bootstrap.sh setup   set up only
+# Installs, when missing: gcc-arm-none-eabi, libnewlib-arm-none-eabi, qemu-system-arm, gcc (for the
+# QEMU plugin) and python3-venv (apt-get, through sudo when not root); then a virtual environment
+# in .venv with the Python dependencies, and builds the instruction-counting QEMU plugin.
+set -euo pipefail
+cd "$(dirname "$0")"
+job="${1:-setup}"
+shift || true
+
+need=()
+command -v arm-none-eabi-gcc >/dev/null || need+=(gcc-arm-none-eabi libnewlib-arm-none-eabi)
+command -v qemu-system-arm >/dev/null || need+=(qemu-system-arm)
+command -v gcc >/dev/null || need+=(gcc libc6-dev)
+python3 -c 'import ensurepip, venv' 2>/dev/null || need+=(python3-venv)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then SUDO=""
+  elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then SUDO="sudo -n"
+  else
+    echo "bootstrap: missing system packages: ${need[*]}" >&2
+    echo "bootstrap: not root and no password-less sudo; install them with: sudo apt-get install ${need[*]}" >&2
+    exit 2
+  fi
+  echo "bootstrap: installing ${need[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+if [ ! -x .venv/bin/python ]; then
+  python3 -m venv .venv
+fi
+.venv/bin/python -m pip install -q --upgrade pip >/dev/null
+.venv/bin/python -m pip install -q -e '.[models,dev]'
+.venv/bin/python -c 'from harness.targets.plugin_build import build_plugin; print("bootstrap: QEMU plugin", build_plugin())'
+
+case "$job" in
+  setup) ;;
+  bench) exec .venv/bin/python -m pytest suites/mlperf_tiny --hil-board qemu-m4 --hil-board qemu-m7 -p no:cacheprovider "$@" ;;
+  test)  exec .venv/bin/python -m pytest tests "$@" ;;
+  *) echo "bootstrap: unknown job '$job'; expected bench, test or setup" >&2; exit 2 ;;
+esac

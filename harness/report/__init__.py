@@ -1,0 +1,1 @@
+"""Tables and reports over run records (DESIGN §1)."""
