@@ -120,7 +120,7 @@ def run_model(model: str | Path | ModelRef, board: BoardSpec, options: RunOption
                        arena_bytes=image.arena_bytes, stack_reserved_bytes=image.stack_reserved_bytes,
                        sections=dict(image.section_bytes),
                        fits_board=image.flash_bytes <= board.flash_bytes and image.ram_bytes <= board.ram_bytes)
-        target = create_target(target_kind, board)
+        target = create_target(target_kind, board, counter=options.counter)
         try:
             target.load(image)
             client = DutClient(target.open(), transcript=transcript)

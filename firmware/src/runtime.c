@@ -32,7 +32,8 @@ uint64_t bench_layer_cycles(uint32_t layer) {
 #if BENCH_TEST_HOOK == 1
 #define TEST_HOOK_IN_INVOKE() (*(volatile uint32_t *)0xFFFFFFF0u = 1u) /* bus fault */
 #elif BENCH_TEST_HOOK == 2
-#define TEST_HOOK_IN_INVOKE() for (;;) { __asm__ volatile("wfi"); }   /* hang */
+static volatile int g_test_hang = 1; /* volatile: the code after the hang stays linked */
+#define TEST_HOOK_IN_INVOKE() while (g_test_hang) { __asm__ volatile("wfi"); } /* hang */
 #else
 #define TEST_HOOK_IN_INVOKE() ((void)0)
 #endif

@@ -19,7 +19,7 @@ def reference_output(model_path: str, g: Graph, input_bytes: bytes) -> bytes:
     try:
         from tflite_micro.python.tflite_micro import runtime
     except ImportError as exc:
-        raise ModelError("the host reference needs tflite-micro: pip install --pre tflite-micro") from exc
+        raise ModelError(f"the host reference needs tflite-micro (pip install --pre tflite-micro): {exc}") from exc
     try:
         interpreter = runtime.Interpreter.from_file(model_path)
         x = np.frombuffer(input_bytes, dtype=np.int8).reshape(g.input.shape)

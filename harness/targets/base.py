@@ -58,7 +58,7 @@ class Target(abc.ABC):
         self.close()
 
 
-TargetFactory = Callable[[BoardSpec], Target]
+TargetFactory = Callable[..., Target]  # (board, **settings) -> Target
 _REGISTRY: dict[str, TargetFactory] = {}
 
 
@@ -69,7 +69,8 @@ def register_target(name: str, factory: TargetFactory) -> None:
     _REGISTRY[name] = factory
 
 
-def create_target(name: str, board: BoardSpec) -> Target:
+def create_target(name: str, board: BoardSpec, **settings: object) -> Target:
+    """A new target of backend ``name``; ``settings`` go to its constructor (e.g. ``counter``)."""
     if name not in _REGISTRY:
         raise ConfigError(f"unknown target backend {name!r}; expected one of {sorted(_REGISTRY)}")
-    return _REGISTRY[name](board)
+    return _REGISTRY[name](board, **settings)

@@ -1,0 +1,32 @@
+"""Shared test helpers. In CI (CI=true) a tool that bootstrap.sh installs is never skipped: its absence fails."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+IN_CI = os.environ.get("CI") == "true"
+MODELS = Path(os.environ.get("HILBENCH_MODELS_DIR", Path(__file__).resolve().parents[2] / "shared" / "models"))
+
+
+def _require(tool: str, hint: str) -> pytest.MarkDecorator:
+    missing = shutil.which(tool) is None
+    if missing and IN_CI:
+        raise RuntimeError(f"CI: {tool} is missing; bootstrap.sh should have installed it")
+    return pytest.mark.skipif(missing, reason=f"{tool} not found: {hint}")
+
+
+requires_qemu = _require("qemu-system-arm", "run ./bootstrap.sh or apt-get install qemu-system-arm")
+requires_cc = _require("arm-none-eabi-gcc", "run ./bootstrap.sh or apt-get install gcc-arm-none-eabi")
+
+
+def model_path(file_name: str) -> Path:
+    path = MODELS / file_name
+    if not path.is_file():
+        if IN_CI:
+            pytest.fail(f"CI: {path} is missing (../shared/models should be beside the clone)")
+        pytest.skip(f"{file_name} not found in {MODELS} (set HILBENCH_MODELS_DIR)")
+    return path

@@ -1,0 +1,209 @@
+"""Model loading, validation, quantization helpers, memory planning and codegen safety on real int8 models."""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+from pathlib import Path
+
+import pytest
+
+from harness.errors import ModelError
+from harness.firmware.codegen import generate, safe_text
+from harness.firmware.planner import plan_memory
+from harness.model import Dtype, Graph, load_model, parse_model
+from harness.model.quant import ACT_RELU6, activation_range, quantize_multiplier, round_half_away
+
+# This file sits at <repo>/tests/model/, so parents[3] is the directory holding both the repo and shared/.
+MODELS = Path(os.environ.get("HILBENCH_MODELS_DIR", Path(__file__).resolve().parents[3] / "shared" / "models"))
+
+
+def model_path(filename: str) -> Path:
+    p = MODELS / filename
+    if not p.is_file():
+        pytest.skip(f"{filename} not found in {MODELS}")
+    return p
+
+
+@pytest.fixture(scope="module")
+def ad01_bytes() -> bytes:
+    return model_path("ad01_int8.tflite").read_bytes()
+
+
+@pytest.fixture(scope="module")
+def ad01() -> Graph:
+    return load_model(model_path("ad01_int8.tflite"))
+
+
+# -- loading ---------------------------------------------------------------------------------------------
+
+
+def test_ad01_loads_with_expected_ops_shape_and_quantization(ad01: Graph) -> None:
+    assert [op.opcode for op in ad01.operators] == ["FULLY_CONNECTED"] * 10
+    assert ad01.input.shape == (1, 640)
+    assert ad01.input.dtype is Dtype.INT8
+    assert ad01.input.quant is not None
+    assert ad01.input.quant.scale[0] == pytest.approx(0.39101523, rel=1e-6)
+    assert ad01.input.quant.zero_point[0] == 89
+
+
+def test_kws01_depthwise_conv_is_rejected_with_a_clear_message() -> None:
+    with pytest.raises(ModelError) as info:
+        load_model(model_path("kws_ref_model.tflite"))
+    msg = str(info.value)
+    assert "DEPTHWISE_CONV_2D" in msg
+    assert "operator 1" in msg
+    assert "CONV_2D" in msg.replace("DEPTHWISE_CONV_2D", "")
+    assert "FULLY_CONNECTED" in msg
+
+
+@pytest.mark.parametrize("buf", [b"hello world, this is not a flatbuffer at all", b""], ids=["text", "empty"])
+def test_non_flatbuffers_raise_model_error(buf: bytes) -> None:
+    with pytest.raises(ModelError):
+        parse_model(buf, name="x")
+
+
+@pytest.mark.parametrize("cut", ["first_1000", "first_half"])
+def test_truncated_ad01_raises_model_error(ad01_bytes: bytes, cut: str) -> None:
+    n = 1000 if cut == "first_1000" else len(ad01_bytes) // 2
+    with pytest.raises(ModelError):
+        parse_model(ad01_bytes[:n], name="x")
+
+
+def test_load_model_of_missing_file_raises_model_error(tmp_path: Path) -> None:
+    with pytest.raises(ModelError, match="cannot read"):
+        load_model(tmp_path / "absent.tflite")
+
+
+def test_fuzzed_ad01_either_parses_or_raises_model_error(ad01_bytes: bytes) -> None:
+    rng = random.Random(1234)
+    n = len(ad01_bytes)
+    rejected = parsed = 0
+    failures = []
+    for case in range(300):
+        if case % 10 == 9:
+            buf = ad01_bytes[:rng.randrange(8, n)]
+        else:
+            data = bytearray(ad01_bytes)
+            for _ in range(rng.randint(1, 8)):
+                # Half the flips land in the flatbuffer tables at either end, where they do the most damage.
+                if rng.random() < 0.5:
+                    pos = rng.randrange(n)
+                else:
+                    pos = rng.choice([rng.randrange(0, 2048), rng.randrange(n - 4096, n)])
+                data[pos] ^= rng.randint(1, 255)
+            buf = bytes(data)
+        try:
+            result = parse_model(buf, name="x")
+        except ModelError:
+            rejected += 1
+        except Exception as exc:  # noqa: BLE001 - anything but ModelError is the bug we look for
+            failures.append(f"case {case}: {type(exc).__name__}: {exc}")
+        else:
+            assert isinstance(result, Graph)
+            parsed += 1
+    assert not failures, "\n".join(failures[:10])
+    assert rejected >= 30, f"only {rejected} of 300 mutated models were rejected ({parsed} parsed)"
+
+
+# -- codegen safety against hostile names ----------------------------------------------------------------
+
+
+def test_safe_text_neutralises_comment_terminators() -> None:
+    out = safe_text("*/ evil(); /*")
+    assert "*/" not in out and "/*" not in out
+    assert re.fullmatch(r"[A-Za-z0-9_.:-]+", out)
+    assert safe_text("") == "_"
+    assert len(safe_text("a" * 500)) == 64
+
+
+def _comment_ends_are_only_on_comment_lines(source: str) -> list[str]:
+    def well_formed(line: str) -> bool:
+        return line.startswith("/*") and line.endswith("*/") and line.count("/*") == line.count("*/") == 1
+
+    return [line for line in source.splitlines() if ("*/" in line or "/*" in line) and not well_formed(line)]
+
+
+def test_generated_c_has_banner_and_only_well_formed_comments(ad01: Graph) -> None:
+    src = generate(ad01).model_c
+    assert src.startswith(f"/* Generated by harness.firmware.codegen from model {ad01.sha256}")
+    assert re.fullmatch(r"[0-9a-f]{64}", ad01.sha256)
+    assert _comment_ends_are_only_on_comment_lines(src) == []
+
+
+def test_hostile_tensor_name_in_model_cannot_break_out_of_comment(ad01_bytes: bytes) -> None:
+    hostile = b"*/x();/"  # same length as "input_1", so the flatbuffer stays well formed
+    assert ad01_bytes.count(b"input_1") == 1
+    g = parse_model(ad01_bytes.replace(b"input_1", hostile), name="*/ evil(); /*")
+    assert g.input.name == hostile.decode()
+    src = generate(g).model_c
+    assert "x();" not in src and "evil();" not in src
+    assert _comment_ends_are_only_on_comment_lines(src) == []
+
+
+# -- quantization arithmetic -----------------------------------------------------------------------------
+
+
+def test_quantize_multiplier_of_one_half() -> None:
+    assert quantize_multiplier(0.5) == (1073741824, 0)
+    assert quantize_multiplier(0.0) == (0, 0)
+
+
+def test_round_half_away_from_zero() -> None:
+    assert round_half_away(2.5) == 3
+    assert round_half_away(-2.5) == -3
+    assert round_half_away(0.4) == 0
+
+
+def test_relu6_on_full_int8_range_clamps_to_whole_range() -> None:
+    assert activation_range(ACT_RELU6, 6 / 255, -128) == (-128, 127)
+
+
+# -- memory planner --------------------------------------------------------------------------------------
+
+
+def _lifetimes(g: Graph) -> dict[int, tuple[int, int]]:
+    """Tensor -> (first op, last op), computed independently of the planner."""
+    n = len(g.operators)
+    life: dict[int, list[int]] = {}
+    for op in g.operators:
+        for t in op.outputs:
+            life.setdefault(t, [op.index, op.index])
+        for t in op.inputs:
+            if t >= 0 and not g.tensors[t].is_constant:
+                span = life.setdefault(t, [op.index, op.index])
+                span[1] = max(span[1], op.index)
+    for t in g.inputs:
+        life[t] = [-1, n]
+    for t in g.outputs:
+        life[t][1] = n
+    return {t: (a, b) for t, (a, b) in life.items()}
+
+
+def test_planner_reuses_memory(ad01: Graph) -> None:
+    plan = plan_memory(ad01)
+    assert plan.arena_bytes < plan.naive_bytes
+
+
+def test_planner_never_overlaps_live_tensors(ad01: Graph) -> None:
+    plan = plan_memory(ad01)
+    life = _lifetimes(ad01)
+    assert set(life) <= set(plan.offsets)
+    ts = sorted(life)
+    for i, a in enumerate(ts):
+        a0, a1 = plan.offsets[a], plan.offsets[a] + ad01.tensors[a].nbytes
+        assert a1 <= plan.arena_bytes
+        for b in ts[i + 1:]:
+            if life[a][0] <= life[b][1] and life[b][0] <= life[a][1]:
+                b0, b1 = plan.offsets[b], plan.offsets[b] + ad01.tensors[b].nbytes
+                assert a1 <= b0 or b1 <= a0, f"tensors {a} {life[a]} and {b} {life[b]} share bytes"
+
+
+def test_planner_keeps_the_input_intact(ad01: Graph) -> None:
+    plan = plan_memory(ad01)
+    x = ad01.inputs[0]
+    x0, x1 = plan.offsets[x], plan.offsets[x] + ad01.tensors[x].nbytes
+    for t, off in plan.offsets.items():
+        if t != x:
+            assert off + ad01.tensors[t].nbytes <= x0 or x1 <= off, f"tensor {t} overlaps the input"
