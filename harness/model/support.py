@@ -128,7 +128,7 @@ def _check_reshape(g: Graph, op: Operator) -> None:
 
 
 def _check_softmax(g: Graph, op: Operator) -> None:
-    _activation_tensor(g, op, op.inputs[0], "input")
+    x = _activation_tensor(g, op, op.inputs[0], "input")
     y = _activation_tensor(g, op, op.outputs[0], "output")
     assert y.quant is not None  # checked by _activation_tensor
     if y.quant.zero_point[0] != -128 or abs(y.quant.scale[0] - 1.0 / 256) > 1e-9:
@@ -136,6 +136,10 @@ def _check_softmax(g: Graph, op: Operator) -> None:
                         "int8 softmax needs scale 1/256, zero point -128")
     if not op.option("beta") > 0:
         raise _fail(op, f"beta is {op.option('beta')}; expected > 0")
+    assert x.quant is not None  # checked by _activation_tensor
+    if op.option("beta") * x.quant.scale[0] * (1 << 26) < 1.0:
+        raise _fail(op, f"beta * input scale = {op.option('beta') * x.quant.scale[0]:.3g} is below 2^-26, "
+                        "the smallest int8 softmax can represent")
 
 
 _CHECKS = {
