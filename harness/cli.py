@@ -66,7 +66,7 @@ def run(model: str, board_names: tuple[str, ...], inferences: int, warmup: int, 
         out = [r.to_dict() for r in session.records]
         click.echo(json.dumps(out[0] if len(out) == 1 else out, indent=2))
     else:
-        Console().print(runs_table(session.records))
+        Console(width=None if sys.stdout.isatty() else 170).print(runs_table(session.records))
         for r in session.records:
             if not r.ok:
                 err.print(f"[red]{r.model} on {r.board}: {r.status}[/red]: {r.error}")
