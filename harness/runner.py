@@ -21,11 +21,12 @@ from typing import Any
 import harness
 from harness.boards import BoardSpec
 from harness.errors import HarnessError, TargetTimeout
-from harness.firmware.build import PROJECT_DIR, BuildOptions, build_firmware
+from harness.firmware.build import BuildOptions, build_firmware
 from harness.measure import measure
 from harness.model import load_model
 from harness.model.reference import default_input, reference_output
 from harness.model.zoo import ModelRef, resolve_model
+from harness.paths import PROJECT_DIR
 from harness.protocol import DutClient
 from harness.store.record import RunRecord
 from harness.targets import create_target

@@ -21,9 +21,9 @@ from harness.firmware.codegen import GeneratedModel, generate
 from harness.firmware.elfinfo import read_elf
 from harness.firmware.linker import linker_script
 from harness.model.graph import Graph
+from harness.paths import PROJECT_DIR, cache_dir
 from harness.types import FirmwareImage, LayerSpec
 
-PROJECT_DIR = Path(__file__).resolve().parents[2]
 FIRMWARE_DIR = PROJECT_DIR / "firmware"
 CC = "arm-none-eabi-gcc"
 INSTALL_HINT = ("install it with `sudo apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi`, "
@@ -53,10 +53,6 @@ class BuildOptions:
     semihosting: bool = True
     test_hook: int = 0           # firmware test hooks: 1 fault, 2 hang, 3 garbage (tests only)
     defines: tuple[tuple[str, str], ...] = field(default=())
-
-
-def cache_dir() -> Path:
-    return Path(os.environ.get("HILBENCH_CACHE_DIR", PROJECT_DIR / "build" / "cache"))
 
 
 def find_compiler() -> str:

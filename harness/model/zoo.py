@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.errors import ConfigError, ModelError
+from harness.paths import PROJECT_DIR, cache_dir
 
-PROJECT_DIR = Path(__file__).resolve().parents[2]
 MLPERF_TINY = {  # id -> file name, as published by mlcommons/tiny
     "kws01": "kws_ref_model.tflite",
     "vww01": "vww_96_int8.tflite",
@@ -47,7 +47,7 @@ def build_keras_model(name: str) -> Path:
         raise ConfigError(f"unknown built model {name!r}; expected one of {list(BUILT)}")
     recipe = (Path(__file__).parent / "keras_models.py").read_bytes()
     key = hashlib.sha256(recipe + name.encode()).hexdigest()[:16]
-    cache = Path(os.environ.get("HILBENCH_CACHE_DIR", PROJECT_DIR / "build" / "cache")) / "models"
+    cache = cache_dir() / "models"
     out = cache / f"{name}-{key}.tflite"
     if out.is_file():
         return out

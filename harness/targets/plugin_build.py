@@ -9,7 +9,8 @@ import subprocess
 from pathlib import Path
 
 from harness.errors import BuildError, ToolchainError
-from harness.firmware.build import FIRMWARE_DIR, cache_dir
+from harness.firmware.build import FIRMWARE_DIR
+from harness.paths import cache_dir
 
 PLUGIN_SOURCE = FIRMWARE_DIR / "qemu_plugin" / "hil_insn.c"
 
