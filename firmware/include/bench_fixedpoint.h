@@ -1,6 +1,7 @@
 /* Integer arithmetic shared by the int8 kernels: the rounding and saturating
- * fixed-point operations that TFLite's quantized kernels are specified in.
- * A value `raw` with I integer bits stands for raw / 2^(31 - I). */
+ * fixed-point operations that TFLite's quantized kernels are specified in
+ * (gemmlowp's conventions). A value `raw` with I integer bits stands for
+ * raw / 2^(31 - I). */
 #ifndef BENCH_FIXEDPOINT_H
 #define BENCH_FIXEDPOINT_H
 
@@ -49,6 +50,19 @@ static inline int32_t bench_multiply_by_quantized_multiplier(int32_t x, int32_t 
     return bench_rounding_divide_by_pot(
         bench_sat_rounding_doubling_high_mul((int32_t)((uint32_t)x << left), multiplier), right);
 }
+
+static inline int32_t bench_clamp(int32_t v, int32_t lo, int32_t hi) {
+    return v < lo ? lo : (v > hi ? hi : v);
+}
+
+/* The transcendental helpers of SOFTMAX, LOGISTIC and TANH (fixedpoint.c). */
+
+/* exp(a) for a <= 0 given with `integer_bits` integer bits; result in Q0.31. */
+int32_t bench_exp_on_negative_values(int32_t a, int integer_bits);
+/* 1 / (1 + a) for a in [0, 1), both Q0.31. */
+int32_t bench_one_over_one_plus_x(int32_t a);
+/* (1 - a) / (1 + a) for a in [0, 1), both Q0.31. */
+int32_t bench_one_minus_x_over_one_plus_x(int32_t a);
 
 #ifdef __cplusplus
 }

@@ -14,8 +14,20 @@ extern "C" {
 
 void bench_kernel_fully_connected(const bench_fc_params_t *p, uint8_t *arena);
 void bench_kernel_conv_2d(const bench_conv_params_t *p, uint8_t *arena);
+void bench_kernel_depthwise_conv_2d(const bench_conv_params_t *p, uint8_t *arena);
+void bench_kernel_average_pool_2d(const bench_pool_params_t *p, uint8_t *arena);
+void bench_kernel_max_pool_2d(const bench_pool_params_t *p, uint8_t *arena);
+void bench_kernel_add(const bench_binary_params_t *p, uint8_t *arena);
+void bench_kernel_mul(const bench_binary_params_t *p, uint8_t *arena);
 void bench_kernel_softmax(const bench_softmax_params_t *p, uint8_t *arena);
-void bench_kernel_reshape(const bench_reshape_params_t *p, uint8_t *arena);
+void bench_kernel_reshape(const bench_copy_params_t *p, uint8_t *arena);
+void bench_kernel_mean(const bench_mean_params_t *p, uint8_t *arena);
+void bench_kernel_pad(const bench_pad_params_t *p, uint8_t *arena);
+void bench_kernel_concatenation(const bench_concat_params_t *p, uint8_t *arena);
+void bench_kernel_requantize(const bench_requantize_params_t *p, uint8_t *arena);
+void bench_kernel_dequantize(const bench_dequantize_params_t *p, uint8_t *arena);
+void bench_kernel_logistic(const bench_sigmoid_params_t *p, uint8_t *arena);
+void bench_kernel_tanh(const bench_sigmoid_params_t *p, uint8_t *arena);
 
 #ifdef __cplusplus
 }

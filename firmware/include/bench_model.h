@@ -1,7 +1,8 @@
 /* The data a generated model.c describes and the runtime executes.
  * Generated code holds only `static const` instances of these structs plus
- * one `const bench_model_t bench_model`; all logic lives in runtime.c and the
- * kernels. Offsets are byte offsets into the one static arena. */
+ * one `const bench_model_t`; all logic lives in the runtime and the kernels.
+ * Offsets are byte offsets into the one static arena. Every value here was
+ * computed and range-checked by the generator (harness/firmware/codegen.py). */
 #ifndef BENCH_MODEL_H
 #define BENCH_MODEL_H
 
@@ -14,8 +15,22 @@ extern "C" {
 typedef enum {
     BENCH_OP_FULLY_CONNECTED = 0,
     BENCH_OP_CONV_2D,
+    BENCH_OP_DEPTHWISE_CONV_2D,
+    BENCH_OP_AVERAGE_POOL_2D,
+    BENCH_OP_MAX_POOL_2D,
+    BENCH_OP_ADD,
+    BENCH_OP_MUL,
     BENCH_OP_SOFTMAX,
     BENCH_OP_RESHAPE,
+    BENCH_OP_MEAN,
+    BENCH_OP_PAD,
+    BENCH_OP_CONCATENATION,
+    BENCH_OP_QUANTIZE,
+    BENCH_OP_DEQUANTIZE,
+    BENCH_OP_LOGISTIC,
+    BENCH_OP_TANH,
+    BENCH_OP_RELU,
+    BENCH_OP_RELU6,
     BENCH_OP_COUNT
 } bench_op_t;
 
@@ -24,32 +39,58 @@ typedef enum {
     BENCH_RESULTS_MSE         /* autoencoder: mean squared error output vs input */
 } bench_results_kind_t;
 
-/* r = scale * (q - zero_point) throughout. */
-typedef struct {
-    uint32_t in_offset, out_offset;
-    const int8_t *weights;   /* [out_depth][in_depth] */
-    const int32_t *bias;     /* [out_depth] or NULL */
-    uint32_t batches, in_depth, out_depth;
-    int32_t input_offset;    /* -input zero_point */
-    int32_t filter_offset;   /* -filter zero_point */
-    int32_t output_offset;   /* output zero_point */
-    int32_t output_multiplier, output_shift;     /* per-tensor weights */
-    const int32_t *channel_multiplier;           /* per-channel weights: [out_depth], else NULL */
-    const int32_t *channel_shift;                /* [out_depth], else NULL */
-    int32_t act_min, act_max;
-} bench_fc_params_t;
+/* r = scale * (q - zero_point) throughout. A requantization multiplier is a
+ * Q31 value with a power-of-two shift: m = multiplier * 2^(shift - 31). */
 
 typedef struct {
     uint32_t in_offset, out_offset;
-    const int8_t *weights;            /* OHWI: [out_c][k_h][k_w][in_c] */
-    const int32_t *bias;              /* [out_c] or NULL */
-    const int32_t *output_multiplier; /* [out_c] */
-    const int32_t *output_shift;      /* [out_c] */
+    const int8_t *weights;          /* [out_depth][in_depth] */
+    const int32_t *bias;            /* [out_depth] or NULL */
+    const int32_t *bias_folded;     /* bias + input_offset * row sums of the weights; NULL unless filter_offset is 0 */
+    uint32_t batches, in_depth, out_depth;
+    int32_t input_offset;           /* -input zero_point */
+    int32_t filter_offset;          /* -filter zero_point */
+    int32_t output_offset;          /* output zero_point */
+    int32_t output_multiplier, output_shift; /* per-tensor weights */
+    const int32_t *multiplier;      /* per-channel weights: [out_depth], else NULL */
+    const int32_t *shift;           /* [out_depth], else NULL */
+    int32_t act_min, act_max;
+} bench_fc_params_t;
+
+/* CONV_2D (weights OHWI) and DEPTHWISE_CONV_2D (weights 1HWO, out_c = in_c * depth_multiplier). */
+typedef struct {
+    uint32_t in_offset, out_offset;
+    const int8_t *weights;
+    const int32_t *bias;            /* [out_c] or NULL */
+    const int32_t *bias_folded;     /* [out_c]: bias + input_offset * sum of the filter; for windows inside the input */
+    const int32_t *multiplier;      /* [out_c] */
+    const int32_t *shift;           /* [out_c] */
     uint16_t in_h, in_w, in_c, out_h, out_w, out_c;
-    uint16_t k_h, k_w, stride_h, stride_w, dilation_h, dilation_w, pad_h, pad_w;
+    uint16_t k_h, k_w, stride_h, stride_w, dilation_h, dilation_w, pad_h, pad_w, depth_multiplier;
     int32_t input_offset, output_offset;
     int32_t act_min, act_max;
 } bench_conv_params_t;
+
+/* AVERAGE_POOL_2D and MAX_POOL_2D: input and output share one quantization. */
+typedef struct {
+    uint32_t in_offset, out_offset;
+    uint16_t in_h, in_w, channels, out_h, out_w;
+    uint16_t filter_h, filter_w, stride_h, stride_w, pad_h, pad_w;
+    int32_t act_min, act_max;
+} bench_pool_params_t;
+
+/* ADD and MUL, with NumPy broadcasting over a 4-D output shape. */
+typedef struct {
+    uint32_t in1_offset, in2_offset, out_offset;
+    uint32_t shape[4];              /* output, padded to rank 4 on the left */
+    uint32_t stride1[4], stride2[4];/* element strides of the inputs; 0 on a broadcast axis */
+    uint8_t broadcast;              /* 0: both inputs have the output's shape */
+    int32_t input1_offset, input2_offset, output_offset;
+    int32_t left_shift;             /* ADD only */
+    int32_t input1_multiplier, input1_shift, input2_multiplier, input2_shift; /* ADD only */
+    int32_t output_multiplier, output_shift;
+    int32_t act_min, act_max;
+} bench_binary_params_t;
 
 typedef struct {
     uint32_t in_offset, out_offset;
@@ -57,9 +98,52 @@ typedef struct {
     int32_t input_multiplier, input_left_shift, diff_min;
 } bench_softmax_params_t;
 
+/* RESHAPE, and CONCATENATION / PAD pieces that are plain copies. */
 typedef struct {
     uint32_t in_offset, out_offset, bytes;
-} bench_reshape_params_t;
+} bench_copy_params_t;
+
+/* MEAN over the two spatial axes of an NHWC tensor. */
+typedef struct {
+    uint32_t in_offset, out_offset;
+    uint32_t batches, h, w, channels;
+    int32_t multiplier, shift;      /* input scale / output scale */
+    int32_t input_zero_point, output_zero_point;
+} bench_mean_params_t;
+
+typedef struct {
+    uint32_t in_offset, out_offset;
+    uint32_t in_shape[4], out_shape[4], before[4]; /* rank 4, padded on the left */
+    int8_t pad_value;
+} bench_pad_params_t;
+
+typedef struct {
+    uint32_t out_offset;
+    uint32_t n_inputs, outer;
+    const uint32_t *in_offsets;     /* [n_inputs] */
+    const uint32_t *chunk_bytes;    /* [n_inputs]: bytes each input contributes per outer step */
+} bench_concat_params_t;
+
+/* QUANTIZE (int8 -> int8), RELU and RELU6: an affine rescale and a clamp. */
+typedef struct {
+    uint32_t in_offset, out_offset, count;
+    uint8_t rescale;                /* 0: clamp only (output quantization = input's) */
+    int32_t input_zero_point, output_zero_point;
+    int32_t multiplier, shift;
+    int32_t act_min, act_max;
+} bench_requantize_params_t;
+
+typedef struct {
+    uint32_t in_offset, out_offset, count;
+    int32_t zero_point;
+    double scale;
+} bench_dequantize_params_t;
+
+/* LOGISTIC and TANH: input rescaled into Q4.27 fixed point. */
+typedef struct {
+    uint32_t in_offset, out_offset, count;
+    int32_t input_zero_point, input_range_radius, input_multiplier, input_left_shift;
+} bench_sigmoid_params_t;
 
 typedef struct {
     bench_op_t op;
@@ -68,8 +152,16 @@ typedef struct {
     union {
         const bench_fc_params_t *fc;
         const bench_conv_params_t *conv;
+        const bench_pool_params_t *pool;
+        const bench_binary_params_t *binary;
         const bench_softmax_params_t *softmax;
-        const bench_reshape_params_t *reshape;
+        const bench_copy_params_t *copy;
+        const bench_mean_params_t *mean;
+        const bench_pad_params_t *pad;
+        const bench_concat_params_t *concat;
+        const bench_requantize_params_t *requantize;
+        const bench_dequantize_params_t *dequantize;
+        const bench_sigmoid_params_t *sigmoid;
     } p;
 } bench_layer_t;
 
@@ -81,12 +173,16 @@ typedef struct {
     uint32_t output_offset, output_bytes;
     float input_scale, output_scale;
     int32_t input_zero_point, output_zero_point;
+    uint8_t output_is_float;        /* the graph ends in DEQUANTIZE: float32 scores */
     bench_results_kind_t results_kind;
     uint32_t n_layers;
     const bench_layer_t *layers;
 } bench_model_t;
 
 extern const bench_model_t bench_model;
+
+/* Runs one layer over `arena` (kernels for every op the build includes). */
+void bench_run_layer(const bench_layer_t *layer, uint8_t *arena);
 
 #ifdef __cplusplus
 }

@@ -66,24 +66,32 @@ static void lap(void) {
 static int8_t *input_tensor(void) { return (int8_t *)(bench_arena() + bench_model.input_offset); }
 static int8_t *output_tensor(void) { return (int8_t *)(bench_arena() + bench_model.output_offset); }
 
+/* Output element i as a real number. */
+static float output_value(uint32_t i) {
+    const bench_model_t *m = &bench_model;
+    if (m->output_is_float) {
+        return ((const float *)(const void *)output_tensor())[i];
+    }
+    return m->output_scale * (float)((int32_t)output_tensor()[i] - m->output_zero_point);
+}
+
 static void print_results(void) {
     const bench_model_t *m = &bench_model;
-    const int8_t *out = output_tensor();
+    const uint32_t n = m->output_is_float ? m->output_bytes / 4u : m->output_bytes;
     bench_uart_puts("m-results-[");
     if (m->results_kind == BENCH_RESULTS_MSE) {
         const int8_t *in = input_tensor();
         float sum = 0.0f;
-        for (uint32_t i = 0; i < m->output_bytes; ++i) {
-            float y = m->output_scale * (float)((int32_t)out[i] - m->output_zero_point);
+        for (uint32_t i = 0; i < n; ++i) {
+            float y = output_value(i);
             float x = m->input_scale * (float)((int32_t)in[i] - m->input_zero_point);
             sum += (y - x) * (y - x);
         }
-        float mse = sum / (float)m->output_bytes;
+        float mse = sum / (float)n;
         bench_put_milli((int64_t)(mse * 1000.0f + 0.5f));
     } else {
-        for (uint32_t i = 0; i < m->output_bytes; ++i) {
-            float score = m->output_scale * (float)((int32_t)out[i] - m->output_zero_point);
-            float milli = score * 1000.0f;
+        for (uint32_t i = 0; i < n; ++i) {
+            float milli = output_value(i) * 1000.0f;
             if (i > 0u) bench_uart_putc(',');
             bench_put_milli((int64_t)(milli + (milli >= 0.0f ? 0.5f : -0.5f)));
         }

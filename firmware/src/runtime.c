@@ -12,10 +12,13 @@ static uint8_t g_arena[BENCH_ARENA_BYTES] __attribute__((aligned(16)));
 static uint64_t g_layer_cycles[BENCH_N_LAYERS];
 
 static const char *const k_op_names[BENCH_OP_COUNT] = {
-    [BENCH_OP_FULLY_CONNECTED] = "FULLY_CONNECTED",
-    [BENCH_OP_CONV_2D] = "CONV_2D",
-    [BENCH_OP_SOFTMAX] = "SOFTMAX",
-    [BENCH_OP_RESHAPE] = "RESHAPE",
+    [BENCH_OP_FULLY_CONNECTED] = "FULLY_CONNECTED", [BENCH_OP_CONV_2D] = "CONV_2D",
+    [BENCH_OP_DEPTHWISE_CONV_2D] = "DEPTHWISE_CONV_2D", [BENCH_OP_AVERAGE_POOL_2D] = "AVERAGE_POOL_2D",
+    [BENCH_OP_MAX_POOL_2D] = "MAX_POOL_2D", [BENCH_OP_ADD] = "ADD", [BENCH_OP_MUL] = "MUL",
+    [BENCH_OP_SOFTMAX] = "SOFTMAX", [BENCH_OP_RESHAPE] = "RESHAPE", [BENCH_OP_MEAN] = "MEAN",
+    [BENCH_OP_PAD] = "PAD", [BENCH_OP_CONCATENATION] = "CONCATENATION", [BENCH_OP_QUANTIZE] = "QUANTIZE",
+    [BENCH_OP_DEQUANTIZE] = "DEQUANTIZE", [BENCH_OP_LOGISTIC] = "LOGISTIC", [BENCH_OP_TANH] = "TANH",
+    [BENCH_OP_RELU] = "RELU", [BENCH_OP_RELU6] = "RELU6",
 };
 
 uint8_t *bench_arena(void) { return g_arena; }
@@ -46,23 +49,7 @@ void bench_invoke(void) {
         const bench_layer_t *layer = &m->layers[i];
         uint64_t start = bench_cycles();
         hil_mark_layer();
-        switch (layer->op) {
-        /* model.h defines BENCH_HAS_<OP> for the operators this model uses;
-         * only their kernels are linked. */
-#ifdef BENCH_HAS_FULLY_CONNECTED
-        case BENCH_OP_FULLY_CONNECTED: bench_kernel_fully_connected(layer->p.fc, g_arena); break;
-#endif
-#ifdef BENCH_HAS_CONV_2D
-        case BENCH_OP_CONV_2D: bench_kernel_conv_2d(layer->p.conv, g_arena); break;
-#endif
-#ifdef BENCH_HAS_SOFTMAX
-        case BENCH_OP_SOFTMAX: bench_kernel_softmax(layer->p.softmax, g_arena); break;
-#endif
-#ifdef BENCH_HAS_RESHAPE
-        case BENCH_OP_RESHAPE: bench_kernel_reshape(layer->p.reshape, g_arena); break;
-#endif
-        default: break; /* the generator emits only the ops above */
-        }
+        bench_run_layer(layer, g_arena);
         g_layer_cycles[i] = bench_cycles() - start;
     }
     hil_mark_infer_end();

@@ -28,9 +28,18 @@ FIRMWARE_DIR = PROJECT_DIR / "firmware"
 CC = "arm-none-eabi-gcc"
 INSTALL_HINT = ("install it with `sudo apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi`, "
                 "or run ./bootstrap.sh, which installs everything")
-PLATFORM_SOURCES = ("startup.c", "fault.c", "exit.c", "markers.c", "timer.c", "io.c", "runtime.c", "main.c")
-KERNELS = {"FULLY_CONNECTED": "fully_connected.c", "CONV_2D": "conv_2d.c", "SOFTMAX": "softmax.c",
-           "RESHAPE": "reshape.c"}
+PLATFORM_SOURCES = ("startup.c", "fault.c", "exit.c", "markers.c", "timer.c", "io.c", "runtime.c", "main.c",
+                    "dispatch.c")
+# operator -> kernel sources; a file of the same name in firmware/kernels/<core>/ replaces the portable one
+KERNELS = {
+    "FULLY_CONNECTED": ("fully_connected.c",), "CONV_2D": ("conv_2d.c",),
+    "DEPTHWISE_CONV_2D": ("depthwise_conv_2d.c",), "AVERAGE_POOL_2D": ("pool.c",), "MAX_POOL_2D": ("pool.c",),
+    "ADD": ("binary.c",), "MUL": ("binary.c",), "SOFTMAX": ("softmax.c", "fixedpoint.c"),
+    "RESHAPE": ("shape.c",), "MEAN": ("shape.c",), "PAD": ("shape.c",), "CONCATENATION": ("shape.c",),
+    "QUANTIZE": ("elementwise.c",), "DEQUANTIZE": ("elementwise.c",), "RELU": ("elementwise.c",),
+    "RELU6": ("elementwise.c",), "LOGISTIC": ("elementwise.c", "fixedpoint.c"),
+    "TANH": ("elementwise.c", "fixedpoint.c"),
+}
 UART_SOURCES = {UartKind.CMSDK: "uart_cmsdk.c", UartKind.STM32: "uart_stm32.c"}
 CORE_FLAGS = {
     Core.CORTEX_M3: ("-mcpu=cortex-m3",),
@@ -79,9 +88,15 @@ def check_fit(gen: GeneratedModel, board: BoardSpec, model: str) -> None:
             f"{board.flash_bytes} bytes of flash and {board.ram_bytes} bytes of RAM")
 
 
-def _kernel_source(op: str, core: Core) -> Path:
-    specific = FIRMWARE_DIR / "kernels" / core.value / KERNELS[op]
-    return specific if specific.is_file() else FIRMWARE_DIR / "kernels" / "portable" / KERNELS[op]
+def kernel_sources(ops: list[str], core: Core | None) -> list[Path]:
+    """The kernel files for ``ops``: the core's own variant where one exists, else the portable one."""
+    names = sorted({name for op in ops for name in KERNELS[op]})
+    paths = []
+    for name in names:
+        specific = FIRMWARE_DIR / "kernels" / core.value / name if core is not None else None
+        paths.append(specific if specific is not None and specific.is_file()
+                     else FIRMWARE_DIR / "kernels" / "portable" / name)
+    return paths
 
 
 def _flags(board: BoardSpec, options: BuildOptions) -> list[str]:
@@ -112,7 +127,7 @@ def build_firmware(graph: Graph, board: BoardSpec, model_id: str | None = None,
     ops = sorted({layer.op for layer in gen.layers})
     sources = [FIRMWARE_DIR / "src" / s for s in PLATFORM_SOURCES]
     sources += [FIRMWARE_DIR / "src" / UART_SOURCES[board.uart_kind]]
-    sources += [_kernel_source(op, board.core) for op in ops]
+    sources += kernel_sources(ops, board.core)
     headers = sorted((FIRMWARE_DIR / "include").glob("*.h"))
     script = linker_script(board)
 

@@ -1,19 +1,32 @@
 """Static memory plan: every activation tensor gets an offset in one arena.
 
 Tensors whose lifetimes (first producer to last consumer, in operator order)
-overlap never share bytes. The graph input lives for the whole program, so
-every timed inference computes on the input as loaded. RESHAPE outputs alias
-their inputs. Placement is greedy by size: the largest buffer first, each at
-the lowest aligned offset free over its lifetime.
+overlap never share bytes, with one exception that the kernels make safe: an
+operator's output may overlap an input that dies at that operator, when the
+output starts at least ``gap`` bytes below the input. The kernels write their
+output in order (pixel by pixel, row by row, or element by element), so the
+gap is the largest distance by which the write position ever runs ahead of
+the lowest input byte still to be read; it is computed here per operator from
+its geometry. The graph input lives for the whole program, so every timed
+inference computes on the input as loaded. RESHAPE outputs alias their inputs.
+
+Placement is greedy: each buffer at the lowest aligned offset that satisfies
+every constraint with the buffers already placed, in four orders (largest
+first; last produced first; each with the pinned graph input placed first),
+keeping the smallest arena.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from harness.model.graph import Graph
+import numpy as np
+
+from harness.model.graph import Graph, Operator
 
 ALIGN_BYTES = 16
+_WINDOWED = {"CONV_2D", "DEPTHWISE_CONV_2D", "AVERAGE_POOL_2D", "MAX_POOL_2D"}
+_ELEMENTWISE = {"SOFTMAX", "QUANTIZE", "RELU", "RELU6", "LOGISTIC", "TANH", "ADD", "MUL"}
 
 
 @dataclass(frozen=True)
@@ -21,6 +34,8 @@ class MemoryPlan:
     offsets: dict[int, int]   # tensor index -> byte offset in the arena
     arena_bytes: int
     naive_bytes: int          # what one buffer per tensor would take (for reporting the planner's gain)
+    overlaps: tuple[tuple[int, int, int], ...] = ()  # (operator, input tensor, gap bytes) the plan may use
+    order: str = "size"       # the placement order that gave the smallest arena
 
 
 @dataclass
@@ -29,10 +44,58 @@ class _Buffer:
     size: int
     first: int
     last: int
+    gaps: dict[int, int] = field(default_factory=dict)  # input buffer id -> gap, for this buffer as an output
 
 
 def _align(n: int) -> int:
     return (n + ALIGN_BYTES - 1) // ALIGN_BYTES * ALIGN_BYTES
+
+
+def _first_tap(origin: np.ndarray, dilation: int) -> np.ndarray:
+    return np.where(origin >= 0, 0, (-origin + dilation - 1) // dilation)
+
+
+def _window_gap(g: Graph, op: Operator) -> int | None:
+    """Bytes the output must start below the input so that no pixel overwrites input still to be read."""
+    x, y = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
+    _, in_h, in_w, in_c = x.shape
+    _, out_h, out_w, out_c = y.shape
+    if op.opcode in ("AVERAGE_POOL_2D", "MAX_POOL_2D"):
+        k_h, k_w, dh, dw = op.option("filter_h"), op.option("filter_w"), 1, 1
+    else:
+        w = g.tensors[op.inputs[1]]
+        k_h, k_w = (w.shape[1], w.shape[2])
+        dh, dw = op.option("dilation_h"), op.option("dilation_w")
+    sh, sw = op.option("stride_h"), op.option("stride_w")
+    pad_h = max(0, int(((out_h - 1) * sh + (k_h - 1) * dh + 1 - in_h) / 2))
+    pad_w = max(0, int(((out_w - 1) * sw + (k_w - 1) * dw + 1 - in_w) / 2))
+    oy, ox = np.meshgrid(np.arange(out_h), np.arange(out_w), indexing="ij")
+    y0, x0 = oy * sh - pad_h, ox * sw - pad_w
+    ky, kx = _first_tap(y0, dh), _first_tap(x0, dw)
+    row, col = y0 + ky * dh, x0 + kx * dw
+    valid = (ky < k_h) & (row < in_h) & (kx < k_w) & (col < in_w)
+    first = np.where(valid, (row * in_w + col) * in_c, np.iinfo(np.int64).max).reshape(-1).astype(np.int64)
+    lowest_needed = np.minimum.accumulate(first[::-1])[::-1]
+    ends = (np.arange(first.size, dtype=np.int64) + 1) * out_c
+    live = lowest_needed < np.iinfo(np.int64).max
+    return int(max(0, (ends[live] - lowest_needed[live]).max())) if live.any() else 0
+
+
+def _overlap_gaps(g: Graph, op: Operator) -> dict[int, int]:
+    """Input tensor -> gap, for the inputs this operator's kernel can overwrite as it goes."""
+    if op.opcode in _WINDOWED:
+        gap = _window_gap(g, op)
+        return {op.inputs[0]: gap} if gap is not None else {}
+    if op.opcode in _ELEMENTWISE:
+        y = g.tensors[op.outputs[0]]
+        return {t: 0 for t in op.inputs[:2] if t >= 0 and g.tensors[t].shape == y.shape}
+    if op.opcode == "FULLY_CONNECTED":
+        x, y = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
+        in_depth = g.tensors[op.inputs[1]].shape[1]
+        out_depth = g.tensors[op.inputs[1]].shape[0]
+        batches = x.elements // in_depth
+        return {op.inputs[0]: max((b + 1) * out_depth - b * in_depth for b in range(batches))}
+    return {}
 
 
 def plan_memory(g: Graph) -> MemoryPlan:
@@ -71,18 +134,53 @@ def plan_memory(g: Graph) -> MemoryPlan:
         b.size = max(b.size, _align(g.tensors[t].nbytes))
         b.first, b.last = min(b.first, first[t]), max(b.last, last[t])
 
-    placed: list[tuple[int, _Buffer]] = []
-    offsets: dict[int, int] = {}
-    for b in sorted(buffers.values(), key=lambda b: (-b.size, b.first)):
-        live = sorted((off, off + o.size) for off, o in placed if o.first <= b.last and b.first <= o.last)
-        offset = 0
-        for lo, hi in live:
-            if offset + b.size <= lo:
-                break
-            offset = max(offset, hi)
-        placed.append((offset, b))
-        for t in b.tensors:
-            offsets[t] = offset
-    arena = max((off + b.size for off, b in placed), default=0)
+    overlaps = []
+    for op in g.operators:
+        out = buffers[root(op.outputs[0])]
+        if out.first != op.index:
+            continue
+        for t, gap in _overlap_gaps(g, op).items():
+            src = root(t)
+            if buffers[src].last == op.index and src != root(op.outputs[0]):
+                out.gaps[src] = _align(gap)
+                overlaps.append((op.index, t, _align(gap)))
+
+    orders = {
+        "size": lambda b: (-b.size, b.first),
+        "reverse": lambda b: (-b.first, -b.size),
+        "pinned-size": lambda b: (b.last < n_ops, -b.size, b.first),
+        "pinned-reverse": lambda b: (b.last < n_ops, -b.first, -b.size),
+    }
+    best: tuple[int, str, dict[int, int]] | None = None
+    for name, key in orders.items():
+        placed = _place(sorted(buffers.items(), key=lambda item: key(item[1])))
+        arena = max((placed[r] + buffers[r].size for r in placed), default=0)
+        if best is None or arena < best[0]:
+            best = (arena, name, placed)
+    assert best is not None
+    arena, order, placement = best
+    offsets = {t: placement[r] for r, b in buffers.items() for t in b.tensors}
     naive = sum(_align(g.tensors[t].nbytes) for t in first)
-    return MemoryPlan(offsets=offsets, arena_bytes=max(arena, ALIGN_BYTES), naive_bytes=naive)
+    return MemoryPlan(offsets=offsets, arena_bytes=max(arena, ALIGN_BYTES), naive_bytes=naive,
+                      overlaps=tuple(overlaps), order=order)
+
+
+def _place(order: list[tuple[int, _Buffer]]) -> dict[int, int]:
+    """Greedy placement in ``order``: each buffer at the lowest aligned offset allowed by those placed."""
+    placed: dict[int, int] = {}
+    by_id = dict(order)
+    for r, b in order:
+        forbidden = []  # open intervals (lo, hi) the offset may not fall in
+        for q, offset in placed.items():
+            o = by_id[q]
+            if not (o.first <= b.last and b.first <= o.last):
+                continue
+            if q in b.gaps:      # b is the output, o an input it may overwrite
+                forbidden.append((offset - b.gaps[q], offset + o.size))
+            elif r in o.gaps:    # b is an input that output o may overwrite
+                forbidden.append((offset - b.size, offset + o.gaps[r]))
+            else:
+                forbidden.append((offset - b.size, offset + o.size))
+        candidates = sorted({0, *(_align(max(0, hi)) for _, hi in forbidden)})
+        placed[r] = next(c for c in candidates if all(c <= lo or c >= hi for lo, hi in forbidden))
+    return placed

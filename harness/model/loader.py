@@ -23,27 +23,48 @@ _OPCODE_NAMES = {v: k for k, v in vars(tflite.BuiltinOperator).items() if not k.
 MAX_MODEL_BYTES = 64 * 1024 * 1024
 
 
+# Per opcode: the schema options table and, per option, (key, schema field, default). The default is
+# what an operator without an options table gets, and its type is the type of the value returned.
+# ``harness.model.builder`` writes the same tables from this description.
+OPTION_FIELDS: dict[str, tuple[str, tuple[tuple[str, str, Any], ...]]] = {
+    "CONV_2D": ("Conv2DOptions", (
+        ("padding", "Padding", 0), ("stride_w", "StrideW", 1), ("stride_h", "StrideH", 1),
+        ("activation", "FusedActivationFunction", 0), ("dilation_w", "DilationWFactor", 1),
+        ("dilation_h", "DilationHFactor", 1))),
+    "DEPTHWISE_CONV_2D": ("DepthwiseConv2DOptions", (
+        ("padding", "Padding", 0), ("stride_w", "StrideW", 1), ("stride_h", "StrideH", 1),
+        ("depth_multiplier", "DepthMultiplier", 1), ("activation", "FusedActivationFunction", 0),
+        ("dilation_w", "DilationWFactor", 1), ("dilation_h", "DilationHFactor", 1))),
+    "FULLY_CONNECTED": ("FullyConnectedOptions", (
+        ("activation", "FusedActivationFunction", 0), ("weights_format", "WeightsFormat", 0),
+        ("keep_num_dims", "KeepNumDims", False))),
+    "SOFTMAX": ("SoftmaxOptions", (("beta", "Beta", 1.0),)),
+    **{pool: ("Pool2DOptions", (
+        ("padding", "Padding", 0), ("stride_w", "StrideW", 1), ("stride_h", "StrideH", 1),
+        ("filter_w", "FilterWidth", 1), ("filter_h", "FilterHeight", 1),
+        ("activation", "FusedActivationFunction", 0))) for pool in ("AVERAGE_POOL_2D", "MAX_POOL_2D")},
+    "ADD": ("AddOptions", (("activation", "FusedActivationFunction", 0),)),
+    "MUL": ("MulOptions", (("activation", "FusedActivationFunction", 0),)),
+    "MEAN": ("ReducerOptions", (("keep_dims", "KeepDims", False),)),
+    "CONCATENATION": ("ConcatenationOptions", (
+        ("axis", "Axis", 0), ("activation", "FusedActivationFunction", 0))),
+}
+
+
 def _options(op: Any, opcode: str) -> tuple[tuple[str, Any], ...]:
-    """The builtin options the compiler reads, as plain values."""
+    """The builtin options the compiler reads, as plain values; the defaults when the table is absent."""
+    if opcode not in OPTION_FIELDS:
+        return ()
+    table_name, fields = OPTION_FIELDS[opcode]
     table = op.BuiltinOptions()
     if table is None:
-        return ()
-    if opcode == "CONV_2D":
-        o = tflite.Conv2DOptions()
-        o.Init(table.Bytes, table.Pos)
-        return (("padding", o.Padding()), ("stride_w", o.StrideW()), ("stride_h", o.StrideH()),
-                ("activation", o.FusedActivationFunction()), ("dilation_w", o.DilationWFactor()),
-                ("dilation_h", o.DilationHFactor()))
-    if opcode == "FULLY_CONNECTED":
-        o = tflite.FullyConnectedOptions()
-        o.Init(table.Bytes, table.Pos)
-        return (("activation", o.FusedActivationFunction()), ("weights_format", o.WeightsFormat()),
-                ("keep_num_dims", bool(o.KeepNumDims())))
-    if opcode == "SOFTMAX":
-        o = tflite.SoftmaxOptions()
-        o.Init(table.Bytes, table.Pos)
-        return (("beta", float(np.float32(o.Beta()))),)
-    return ()
+        return tuple((key, default) for key, _, default in fields)
+    if op.BuiltinOptionsType() != getattr(tflite.BuiltinOptions, table_name):
+        raise ModelError(f"{opcode} options table has union type {op.BuiltinOptionsType()}; "
+                         f"expected {table_name} ({getattr(tflite.BuiltinOptions, table_name)})")
+    o = getattr(tflite, table_name)()
+    o.Init(table.Bytes, table.Pos)
+    return tuple((key, type(default)(getattr(o, field)())) for key, field, default in fields)
 
 
 def _quantization(t: Any) -> Quantization | None:

@@ -85,3 +85,30 @@ def softmax_params(beta: float, input_scale: float) -> tuple[int, int, int]:
         multiplier, left_shift = 0, 0  # a multiplier below one: TFLite rejects it in Prepare
     radius = ((1 << bits) - 1) * (1 << (31 - bits)) / (1 << left_shift)
     return multiplier, left_shift, -int(math.floor(radius))
+
+
+def double_multiplier(numerator: float, denominator: float) -> tuple[int, int]:
+    """``quantize_multiplier(numerator / denominator)`` with both scales widened to double."""
+    return quantize_multiplier(float(numerator) / float(denominator))
+
+
+def add_params(scale1: float, scale2: float, output_scale: float) -> dict[str, int]:
+    """int8 ADD: both inputs rescaled to twice the larger input scale, with 20 bits of headroom."""
+    left_shift = 20
+    twice_max = 2.0 * max(float(scale1), float(scale2))
+    m1, s1 = quantize_multiplier(float(scale1) / twice_max)
+    m2, s2 = quantize_multiplier(float(scale2) / twice_max)
+    mo, so = quantize_multiplier(twice_max / ((1 << left_shift) * float(output_scale)))
+    return {"left_shift": left_shift, "input1_multiplier": m1, "input1_shift": s1,
+            "input2_multiplier": m2, "input2_shift": s2, "output_multiplier": mo, "output_shift": so}
+
+
+def sigmoid_params(input_scale: float) -> tuple[int, int, int]:
+    """(input_multiplier, input_left_shift, input_range_radius) of int8 LOGISTIC and TANH (Q4.27 input)."""
+    integer_bits = 4
+    real = float(input_scale) * float(1 << (31 - integer_bits))
+    q, left_shift = math.frexp(real)
+    multiplier = min(round_half_away(q * (1 << 31)), (1 << 31) - 1)
+    radius = ((1 << integer_bits) - 1) * (1 << (31 - integer_bits)) / (1 << left_shift) if left_shift >= 0 else \
+        ((1 << integer_bits) - 1) * (1 << (31 - integer_bits)) * (1 << -left_shift)
+    return multiplier, left_shift, int(math.floor(radius))

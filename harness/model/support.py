@@ -10,7 +10,9 @@ from __future__ import annotations
 from harness.errors import ModelError
 from harness.model.graph import Dtype, Graph, Operator, Tensor
 
-SUPPORTED_OPS = ("CONV_2D", "FULLY_CONNECTED", "RESHAPE", "SOFTMAX")
+SUPPORTED_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "AVERAGE_POOL_2D", "MAX_POOL_2D", "ADD",
+                 "MUL", "SOFTMAX", "RESHAPE", "MEAN", "PAD", "CONCATENATION", "QUANTIZE", "DEQUANTIZE",
+                 "LOGISTIC", "TANH", "RELU", "RELU6")
 ACTIVATIONS = {0: "NONE", 1: "RELU", 2: "RELU_N1_TO_1", 3: "RELU6"}
 PADDINGS = {0: "SAME", 1: "VALID"}
 
@@ -94,28 +96,188 @@ def _check_conv_2d(g: Graph, op: Operator) -> None:
     x = _activation_tensor(g, op, op.inputs[0], "input")
     w = _weights(g, op, op.inputs[1], 4, 0)
     y = _activation_tensor(g, op, op.outputs[0], "output")
-    if len(x.shape) != 4 or len(y.shape) != 4 or x.shape[0] != 1 or y.shape[0] != 1:
-        raise _fail(op, f"input {list(x.shape)} and output {list(y.shape)} must be NHWC with batch 1")
+    _nhwc_batch1(op, x, y)
     if w.quant is not None and any(z != 0 for z in w.quant.zero_point):
         raise _fail(op, "weights zero points must all be 0 (symmetric int8, as TFLite emits)")
     out_c, k_h, k_w, in_c = w.shape
     if in_c != x.shape[3]:
         raise _fail(op, f"weights take {in_c} input channels, the input has {x.shape[3]} "
                         "(grouped convolution is not supported)")
+    _check_window(g, op, x, y, k_h, k_w, out_c, dilated=True)
+    _bias(g, op, op.inputs[2] if len(op.inputs) > 2 else -1, out_c)
+    _activation(op)
+
+
+def _check_depthwise_conv_2d(g: Graph, op: Operator) -> None:
+    x = _activation_tensor(g, op, op.inputs[0], "input")
+    w = _weights(g, op, op.inputs[1], 4, 3)
+    y = _activation_tensor(g, op, op.outputs[0], "output")
+    _nhwc_batch1(op, x, y)
+    if w.quant is not None and any(z != 0 for z in w.quant.zero_point):
+        raise _fail(op, "weights zero points must all be 0 (symmetric int8, as TFLite emits)")
+    _, k_h, k_w, out_c = w.shape
+    dm = op.option("depth_multiplier")
+    if w.shape[0] != 1 or out_c != x.shape[3] * dm:
+        raise _fail(op, f"weights {list(w.shape)} do not match input channels {x.shape[3]} x depth multiplier {dm}; "
+                        "expected [1, k_h, k_w, in_c * depth_multiplier]")
+    _check_window(g, op, x, y, k_h, k_w, out_c, dilated=True)
+    _bias(g, op, op.inputs[2] if len(op.inputs) > 2 else -1, out_c)
+    _activation(op)
+
+
+def _nhwc_batch1(op: Operator, x: Tensor, y: Tensor) -> None:
+    if len(x.shape) != 4 or len(y.shape) != 4 or x.shape[0] != 1 or y.shape[0] != 1:
+        raise _fail(op, f"input {list(x.shape)} and output {list(y.shape)} must be NHWC with batch 1")
+
+
+def _check_window(g: Graph, op: Operator, x: Tensor, y: Tensor, k_h: int, k_w: int, out_c: int,
+                  dilated: bool) -> None:
     padding = PADDINGS.get(op.option("padding"))
     if padding is None:
         raise _fail(op, f"padding {op.option('padding')} unknown; expected one of {sorted(PADDINGS.values())}")
-    for key in ("stride_h", "stride_w", "dilation_h", "dilation_w"):
+    keys = ("stride_h", "stride_w", "dilation_h", "dilation_w") if dilated else ("stride_h", "stride_w")
+    for key in keys:
         if not 1 <= op.option(key) <= 65535:
             raise _fail(op, f"{key} is {op.option(key)}; expected 1..65535")
-    expected = (1, conv_output_size(x.shape[1], k_h, op.option("stride_h"), op.option("dilation_h"), padding),
-                conv_output_size(x.shape[2], k_w, op.option("stride_w"), op.option("dilation_w"), padding), out_c)
+    dh, dw = (op.option("dilation_h"), op.option("dilation_w")) if dilated else (1, 1)
+    expected = (1, conv_output_size(x.shape[1], k_h, op.option("stride_h"), dh, padding),
+                conv_output_size(x.shape[2], k_w, op.option("stride_w"), dw, padding), out_c)
     if y.shape != expected:
         raise _fail(op, f"output shape {list(y.shape)} differs from the computed {list(expected)}")
-    if max(x.shape + y.shape + w.shape) > 65535:
-        raise _fail(op, "a dimension exceeds 65535, the most the kernels take")
-    _bias(g, op, op.inputs[2] if len(op.inputs) > 2 else -1, out_c)
+    if not 1 <= min(k_h, k_w) or max(x.shape + y.shape + (k_h, k_w)) > 65535:
+        raise _fail(op, f"filter {k_h}x{k_w} or a dimension is outside 1..65535, the range the kernels take")
+
+
+def _same_quant(op: Operator, x: Tensor, y: Tensor) -> None:
+    if x.quant != y.quant:
+        raise _fail(op, f"input and output quantization differ ({_q(x)} vs {_q(y)}); {op.opcode} does not requantize")
+
+
+def _q(t: Tensor) -> str:
+    return f"scale={t.quant.scale[0]:.6g} zero_point={t.quant.zero_point[0]}" if t.quant else "none"
+
+
+def _check_pool(g: Graph, op: Operator) -> None:
+    x = _activation_tensor(g, op, op.inputs[0], "input")
+    y = _activation_tensor(g, op, op.outputs[0], "output")
+    _nhwc_batch1(op, x, y)
+    _same_quant(op, x, y)
+    _check_window(g, op, x, y, op.option("filter_h"), op.option("filter_w"), x.shape[3], dilated=False)
     _activation(op)
+
+
+def _broadcast_shape(op: Operator, a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
+    if len(a) > 4 or len(b) > 4:
+        raise _fail(op, f"inputs of rank {len(a)} and {len(b)}; at most rank 4 is supported")
+    out = []
+    for i in range(1, max(len(a), len(b)) + 1):
+        da = a[-i] if i <= len(a) else 1
+        db = b[-i] if i <= len(b) else 1
+        if da != db and 1 not in (da, db):
+            raise _fail(op, f"input shapes {list(a)} and {list(b)} do not broadcast")
+        out.append(max(da, db))
+    return tuple(reversed(out))
+
+
+def _check_binary(g: Graph, op: Operator) -> None:
+    if len(op.inputs) != 2:
+        raise _fail(op, f"{len(op.inputs)} inputs; expected 2")
+    a = _activation_tensor(g, op, op.inputs[0], "first input")
+    b = _activation_tensor(g, op, op.inputs[1], "second input")
+    y = _activation_tensor(g, op, op.outputs[0], "output")
+    shape = _broadcast_shape(op, a.shape, b.shape)
+    if y.elements != _product(shape) or y.shape[-len(shape):] != shape[-len(y.shape):]:
+        raise _fail(op, f"output shape {list(y.shape)}; broadcasting the inputs gives {list(shape)}")
+    _activation(op)
+
+
+def _product(shape: tuple[int, ...]) -> int:
+    n = 1
+    for d in shape:
+        n *= d
+    return n
+
+
+def _constant_ints(g: Graph, op: Operator, index: int, role: str) -> list[int]:
+    t = g.tensors[index] if 0 <= index < len(g.tensors) else None
+    if t is None or not t.is_constant or t.dtype not in (Dtype.INT32, Dtype.INT64):
+        raise _fail(op, f"{role} must be a constant INT32 or INT64 tensor")
+    return [int(v) for v in t.array().reshape(-1)]
+
+
+def _check_mean(g: Graph, op: Operator) -> None:
+    x = _activation_tensor(g, op, op.inputs[0], "input")
+    y = _activation_tensor(g, op, op.outputs[0], "output")
+    axes = sorted({a % 4 if len(x.shape) == 4 else a for a in _constant_ints(g, op, op.inputs[1], "axis")})
+    if len(x.shape) != 4 or axes != [1, 2]:
+        raise _fail(op, f"MEAN over axes {axes} of a rank-{len(x.shape)} input; only the two spatial axes "
+                        "[1, 2] of an NHWC input are supported")
+    b, _, _, c = x.shape
+    if y.elements != b * c:
+        raise _fail(op, f"output shape {list(y.shape)}; expected {b * c} elements")
+
+
+def _check_pad(g: Graph, op: Operator) -> None:
+    x = _activation_tensor(g, op, op.inputs[0], "input")
+    y = _activation_tensor(g, op, op.outputs[0], "output")
+    _same_quant(op, x, y)
+    pads = _constant_ints(g, op, op.inputs[1], "paddings")
+    if len(x.shape) > 4 or len(pads) != 2 * len(x.shape) or any(p < 0 for p in pads):
+        raise _fail(op, f"paddings {pads} for an input of rank {len(x.shape)}; expected rank <= 4 and "
+                        "2 non-negative values per axis")
+    expected = tuple(d + pads[2 * i] + pads[2 * i + 1] for i, d in enumerate(x.shape))
+    if y.shape != expected:
+        raise _fail(op, f"output shape {list(y.shape)} differs from the padded {list(expected)}")
+
+
+def _check_concatenation(g: Graph, op: Operator) -> None:
+    y = _activation_tensor(g, op, op.outputs[0], "output")
+    rank = len(y.shape)
+    axis = op.option("axis")
+    if not -rank <= axis < rank or rank > 4:
+        raise _fail(op, f"axis {axis} for rank {rank}; expected -{rank}..{rank - 1} and rank <= 4")
+    axis %= rank
+    total = 0
+    for k, index in enumerate(op.inputs):
+        x = _activation_tensor(g, op, index, f"input {k}")
+        _same_quant(op, x, y)
+        if len(x.shape) != rank or any(x.shape[i] != y.shape[i] for i in range(rank) if i != axis):
+            raise _fail(op, f"input {k} shape {list(x.shape)} does not match output {list(y.shape)} "
+                            f"outside axis {axis}")
+        total += x.shape[axis]
+    if total != y.shape[axis]:
+        raise _fail(op, f"inputs add up to {total} along axis {axis}; the output has {y.shape[axis]}")
+    if op.option("activation") != 0:
+        raise _fail(op, "a fused activation on CONCATENATION is not supported")
+
+
+def _check_quantize(g: Graph, op: Operator) -> None:
+    _activation_tensor(g, op, op.inputs[0], "input")
+    _activation_tensor(g, op, op.outputs[0], "output")
+
+
+def _check_dequantize(g: Graph, op: Operator) -> None:
+    _activation_tensor(g, op, op.inputs[0], "input")
+    y = g.tensors[op.outputs[0]]
+    if y.dtype is not Dtype.FLOAT32:
+        raise _fail(op, f"output is {y.dtype.name}; DEQUANTIZE to FLOAT32 only")
+    if op.outputs[0] not in g.outputs:
+        raise _fail(op, "DEQUANTIZE is supported only as the last step, producing the graph output")
+
+
+def _check_fixed_output(g: Graph, op: Operator, scale: float, zero_point: int) -> None:
+    _activation_tensor(g, op, op.inputs[0], "input")
+    y = _activation_tensor(g, op, op.outputs[0], "output")
+    assert y.quant is not None  # checked by _activation_tensor
+    if y.quant.zero_point[0] != zero_point or abs(y.quant.scale[0] - scale) > 1e-9:
+        raise _fail(op, f"output {_q(y)}; int8 {op.opcode} needs scale {scale:g}, zero point {zero_point}")
+
+
+def _check_relu(g: Graph, op: Operator) -> None:
+    x = _activation_tensor(g, op, op.inputs[0], "input")
+    y = _activation_tensor(g, op, op.outputs[0], "output")
+    if op.opcode == "RELU6":
+        _same_quant(op, x, y)
 
 
 def _check_reshape(g: Graph, op: Operator) -> None:
@@ -123,17 +285,12 @@ def _check_reshape(g: Graph, op: Operator) -> None:
     y = _activation_tensor(g, op, op.outputs[0], "output")
     if x.elements != y.elements:
         raise _fail(op, f"input has {x.elements} elements, output {y.elements}")
-    if x.quant != y.quant:
-        raise _fail(op, "input and output quantization differ; RESHAPE must not requantize")
+    _same_quant(op, x, y)
 
 
 def _check_softmax(g: Graph, op: Operator) -> None:
     x = _activation_tensor(g, op, op.inputs[0], "input")
-    y = _activation_tensor(g, op, op.outputs[0], "output")
-    assert y.quant is not None  # checked by _activation_tensor
-    if y.quant.zero_point[0] != -128 or abs(y.quant.scale[0] - 1.0 / 256) > 1e-9:
-        raise _fail(op, f"output quantization scale={y.quant.scale[0]} zero_point={y.quant.zero_point[0]}; "
-                        "int8 softmax needs scale 1/256, zero point -128")
+    _check_fixed_output(g, op, 1.0 / 256, -128)
     if not op.option("beta") > 0:
         raise _fail(op, f"beta is {op.option('beta')}; expected > 0")
     assert x.quant is not None  # checked by _activation_tensor
@@ -144,9 +301,23 @@ def _check_softmax(g: Graph, op: Operator) -> None:
 
 _CHECKS = {
     "CONV_2D": _check_conv_2d,
+    "DEPTHWISE_CONV_2D": _check_depthwise_conv_2d,
     "FULLY_CONNECTED": _check_fully_connected,
-    "RESHAPE": _check_reshape,
+    "AVERAGE_POOL_2D": _check_pool,
+    "MAX_POOL_2D": _check_pool,
+    "ADD": _check_binary,
+    "MUL": _check_binary,
     "SOFTMAX": _check_softmax,
+    "RESHAPE": _check_reshape,
+    "MEAN": _check_mean,
+    "PAD": _check_pad,
+    "CONCATENATION": _check_concatenation,
+    "QUANTIZE": _check_quantize,
+    "DEQUANTIZE": _check_dequantize,
+    "LOGISTIC": lambda g, op: _check_fixed_output(g, op, 1.0 / 256, -128),
+    "TANH": lambda g, op: _check_fixed_output(g, op, 1.0 / 128, 0),
+    "RELU": _check_relu,
+    "RELU6": _check_relu,
 }
 
 
@@ -157,7 +328,16 @@ def validate(g: Graph) -> None:
         raise ModelError(f"{where}: the graph has no operators")
     if len(g.inputs) != 1 or len(g.outputs) != 1:
         raise ModelError(f"{where}: {len(g.inputs)} inputs and {len(g.outputs)} outputs; exactly 1 of each is supported")
+    available = set(g.inputs) | {t.index for t in g.tensors if t.is_constant}
     for op in g.operators:
+        missing = [t for t in op.inputs if t >= 0 and t not in available]
+        if missing and op.opcode in _CHECKS:
+            raise ModelError(f"{where}: operator {op.index} ({op.opcode}) reads tensor {missing[0]} before any "
+                             "operator writes it; operators must be in execution order")
+        if any(t in available for t in op.outputs):
+            raise ModelError(f"{where}: operator {op.index} ({op.opcode}) writes tensor {op.outputs} that is "
+                             "already a graph input, a constant or another operator's output")
+        available.update(op.outputs)
         if op.opcode not in _CHECKS:
             raise ModelError(f"{where}: operator {op.index} is {op.opcode}, which is not supported; "
                              f"supported operators: {list(SUPPORTED_OPS)}")
@@ -170,7 +350,9 @@ def validate(g: Graph) -> None:
             raise ModelError(f"{where}: {exc}") from None
         except (KeyError, IndexError) as exc:
             raise ModelError(f"{where}: operator {op.index} ({op.opcode}) is malformed: {exc}") from None
-    for index in (g.inputs[0], g.outputs[0]):
-        t = g.tensors[index]
-        if t.dtype is not Dtype.INT8:
-            raise ModelError(f"{where}: graph input/output tensor {index} is {t.dtype.name}; INT8 is required")
+    if g.input.dtype is not Dtype.INT8:
+        raise ModelError(f"{where}: graph input tensor {g.inputs[0]} is {g.input.dtype.name}; INT8 is required "
+                         "(convert with inference_input_type=tf.int8)")
+    if g.output.dtype not in (Dtype.INT8, Dtype.FLOAT32):
+        raise ModelError(f"{where}: graph output tensor {g.outputs[0]} is {g.output.dtype.name}; INT8 (or FLOAT32 "
+                         "from a final DEQUANTIZE) is required")

@@ -48,14 +48,14 @@ def test_ad01_loads_with_expected_ops_shape_and_quantization(ad01: Graph) -> Non
     assert ad01.input.quant.zero_point[0] == 89
 
 
-def test_kws01_depthwise_conv_is_rejected_with_a_clear_message() -> None:
-    with pytest.raises(ModelError) as info:
-        load_model(model_path("kws_ref_model.tflite"))
-    msg = str(info.value)
-    assert "DEPTHWISE_CONV_2D" in msg
-    assert "operator 1" in msg
-    assert "CONV_2D" in msg.replace("DEPTHWISE_CONV_2D", "")
-    assert "FULLY_CONNECTED" in msg
+def test_kws01_loads_with_depthwise_weights_per_channel_on_axis_3() -> None:
+    g = load_model(model_path("kws_ref_model.tflite"))
+    dw = [op for op in g.operators if op.opcode == "DEPTHWISE_CONV_2D"]
+    assert len(dw) == 4
+    w = g.tensors[dw[0].inputs[1]]
+    assert w.shape == (1, 3, 3, 64) and w.quant is not None
+    assert w.quant.axis == 3 and len(w.quant.scale) == 64
+    assert dw[0].option("depth_multiplier") == 1
 
 
 @pytest.mark.parametrize("buf", [b"hello world, this is not a flatbuffer at all", b""], ids=["text", "empty"])

@@ -1,41 +1,82 @@
 /* CONV_2D, NHWC int8 activations, OHWI int8 weights quantized per output
- * channel (zero point 0, as TFLite requires), int32 bias. Points of the
- * receptive field outside the input are skipped (zero padding in real terms). */
+ * channel (zero point 0), int32 bias. Points of the receptive field outside
+ * the input are skipped (zero padding in real terms).
+ *
+ * Windows entirely inside the input start from `bias_folded` (the bias plus
+ * input_offset times the filter's sum, computed by the generator), so the
+ * inner loop is a plain int8 dot product; border windows add input_offset to
+ * each input byte. With dilation_w 1 the valid part of a filter row is one
+ * contiguous run of bytes in the input and in the weights.
+ * Output pixels are written in order, each after the input rows it reads
+ * from are final: the memory planner relies on this to overlap buffers. */
 #include "bench_kernels.h"
+#include "bench_dot.h"
 #include "bench_fixedpoint.h"
+
+static inline int first_tap(int origin, int dilation) {
+    return origin >= 0 ? 0 : (-origin + dilation - 1) / dilation;
+}
+
+static inline int end_tap(int origin, int dilation, int size, int taps) {
+    if (size - origin <= 0) return 0;
+    int n = (size - origin + dilation - 1) / dilation;
+    return n < taps ? n : taps;
+}
 
 void bench_kernel_conv_2d(const bench_conv_params_t *p, uint8_t *arena) {
     const int8_t *in = (const int8_t *)(arena + p->in_offset);
     int8_t *out = (int8_t *)(arena + p->out_offset);
-    const int in_h = p->in_h, in_w = p->in_w, in_c = p->in_c;
+    const int in_w = p->in_w, in_c = p->in_c, out_c = p->out_c, k_w = p->k_w;
+    const uint32_t filter_size = (uint32_t)p->k_h * k_w * in_c;
     for (int oy = 0; oy < p->out_h; ++oy) {
         const int y0 = oy * p->stride_h - p->pad_h;
+        const int ky_lo = first_tap(y0, p->dilation_h), ky_hi = end_tap(y0, p->dilation_h, p->in_h, p->k_h);
         for (int ox = 0; ox < p->out_w; ++ox) {
             const int x0 = ox * p->stride_w - p->pad_w;
-            for (int oc = 0; oc < p->out_c; ++oc) {
-                const int8_t *w = p->weights + (uint32_t)oc * p->k_h * p->k_w * in_c;
-                int32_t acc = 0;
-                for (int ky = 0; ky < p->k_h; ++ky) {
-                    const int y = y0 + ky * p->dilation_h;
-                    if (y < 0 || y >= in_h) continue;
-                    for (int kx = 0; kx < p->k_w; ++kx) {
-                        const int x = x0 + kx * p->dilation_w;
-                        if (x < 0 || x >= in_w) continue;
-                        const int8_t *px = in + ((uint32_t)y * in_w + x) * in_c;
-                        const int8_t *wk = w + ((uint32_t)ky * p->k_w + kx) * in_c;
-                        for (int c = 0; c < in_c; ++c) {
-                            acc += ((int32_t)px[c] + p->input_offset) * (int32_t)wk[c];
+            const int kx_lo = first_tap(x0, p->dilation_w), kx_hi = end_tap(x0, p->dilation_w, in_w, k_w);
+            const int inside = ky_lo == 0 && ky_hi == p->k_h && kx_lo == 0 && kx_hi == k_w;
+            const int32_t *bias = inside ? p->bias_folded : p->bias;
+            int8_t *dst = out + ((uint32_t)oy * p->out_w + ox) * out_c;
+            int oc = 0;
+            for (; oc + 4 <= out_c; oc += 4) {
+                int32_t acc[4] = {bias[oc], bias[oc + 1], bias[oc + 2], bias[oc + 3]};
+                const int8_t *w = p->weights + (uint32_t)oc * filter_size;
+                for (int ky = ky_lo; ky < ky_hi; ++ky) {
+                    const int8_t *row = in + (uint32_t)(y0 + ky * p->dilation_h) * in_w * in_c;
+                    const int8_t *wrow = w + (uint32_t)ky * k_w * in_c;
+                    if (p->dilation_w == 1) {
+                        const int8_t *x = row + (x0 + kx_lo) * in_c;
+                        const uint32_t n = (uint32_t)(kx_hi - kx_lo) * in_c;
+                        if (inside) {
+                            bench_dot4(x, wrow + kx_lo * in_c, filter_size, n, 0, acc);
+                        } else {
+                            bench_dot4(x, wrow + kx_lo * in_c, filter_size, n, p->input_offset, acc);
+                        }
+                    } else {
+                        const int32_t x_offset = inside ? 0 : p->input_offset;
+                        for (int kx = kx_lo; kx < kx_hi; ++kx) {
+                            bench_dot4(row + (x0 + kx * p->dilation_w) * in_c, wrow + kx * in_c, filter_size,
+                                       in_c, x_offset, acc);
                         }
                     }
                 }
-                if (p->bias != 0) {
-                    acc += p->bias[oc];
+                for (int j = 0; j < 4; ++j) {
+                    int32_t v = bench_multiply_by_quantized_multiplier(acc[j], p->multiplier[oc + j], p->shift[oc + j]);
+                    dst[oc + j] = (int8_t)bench_clamp(v + p->output_offset, p->act_min, p->act_max);
                 }
-                acc = bench_multiply_by_quantized_multiplier(acc, p->output_multiplier[oc], p->output_shift[oc]);
-                acc += p->output_offset;
-                if (acc < p->act_min) acc = p->act_min;
-                if (acc > p->act_max) acc = p->act_max;
-                out[((uint32_t)oy * p->out_w + ox) * p->out_c + oc] = (int8_t)acc;
+            }
+            for (; oc < out_c; ++oc) {
+                int32_t acc = bias[oc];
+                const int8_t *w = p->weights + (uint32_t)oc * filter_size;
+                for (int ky = ky_lo; ky < ky_hi; ++ky) {
+                    const int8_t *row = in + (uint32_t)(y0 + ky * p->dilation_h) * in_w * in_c;
+                    for (int kx = kx_lo; kx < kx_hi; ++kx) {
+                        acc += bench_dot1(row + (x0 + kx * p->dilation_w) * in_c, w + ((uint32_t)ky * k_w + kx) * in_c,
+                                          in_c, inside ? 0 : p->input_offset);
+                    }
+                }
+                int32_t v = bench_multiply_by_quantized_multiplier(acc, p->multiplier[oc], p->shift[oc]);
+                dst[oc] = (int8_t)bench_clamp(v + p->output_offset, p->act_min, p->act_max);
             }
         }
     }
