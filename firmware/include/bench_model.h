@@ -107,7 +107,7 @@ typedef struct {
 typedef struct {
     uint32_t in_offset, out_offset;
     uint32_t batches, h, w, channels;
-    int32_t multiplier, shift;      /* input scale / output scale */
+    int32_t multiplier, shift;      /* input scale / (output scale * h * w) */
     int32_t input_zero_point, output_zero_point;
 } bench_mean_params_t;
 

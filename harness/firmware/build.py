@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.boards import BoardSpec, Core, UartKind
-from harness.errors import BuildError, FitError, ToolchainError
+from harness.errors import BuildError, FitError, ModelError, ToolchainError
 from harness.firmware.codegen import GeneratedModel, generate
 from harness.firmware.elfinfo import read_elf
 from harness.firmware.linker import linker_script
@@ -119,6 +119,9 @@ def build_firmware(graph: Graph, board: BoardSpec, model_id: str | None = None,
                    options: BuildOptions = BuildOptions()) -> FirmwareImage:
     """Generate, compile and link; raises FitError, ToolchainError or BuildError."""
     model_id = model_id or graph.name
+    if len(graph.inputs) != 1:
+        raise ModelError(f"model {model_id}: {len(graph.inputs)} input tensors; the firmware loads exactly one "
+                         "(the MLPerf Tiny protocol's single input buffer)")
     gen = generate(graph, model_id)
     check_fit(gen, board, model_id)
     cc = find_compiler()

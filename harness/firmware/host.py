@@ -83,14 +83,17 @@ class HostModel:
         self._lib.hil_host_invoke.argtypes = (ctypes.c_void_p, ctypes.c_uint32)
         self._lib.hil_host_invoke.restype = ctypes.c_uint32
 
-    def run_arena(self, input_bytes: bytes, layers: int | None = None) -> bytearray:
-        """The arena after running the first ``layers`` layers (all by default) on ``input_bytes``."""
+    def run_arena(self, inputs: list[bytes], layers: int | None = None) -> bytearray:
+        """The arena after running the first ``layers`` layers (all by default) on ``inputs``, one per graph input."""
         g = self.graph
-        if len(input_bytes) != g.input.nbytes:
-            raise ValueError(f"input of {len(input_bytes)} bytes; the model takes {g.input.nbytes}")
+        if len(inputs) != len(g.inputs):
+            raise ValueError(f"{len(inputs)} inputs given; the model takes {len(g.inputs)}")
         arena = bytearray(self.generated.arena_bytes)
-        start = self.generated.offsets[g.inputs[0]]
-        arena[start:start + len(input_bytes)] = input_bytes
+        for index, data in zip(g.inputs, inputs):
+            if len(data) != g.tensors[index].nbytes:
+                raise ValueError(f"input of {len(data)} bytes for tensor {index}; it takes {g.tensors[index].nbytes}")
+            start = self.generated.offsets[index]
+            arena[start:start + len(data)] = data
         buf = (ctypes.c_uint8 * len(arena)).from_buffer(arena)
         self._lib.hil_host_invoke(ctypes.addressof(buf), len(g.operators) if layers is None else layers)
         del buf
@@ -100,12 +103,12 @@ class HostModel:
         start = self.generated.offsets[index]
         return bytes(arena[start:start + self.graph.tensors[index].nbytes])
 
-    def output(self, input_bytes: bytes) -> bytes:
-        return self.tensor(self.run_arena(input_bytes), self.graph.outputs[0])
+    def output(self, *inputs: bytes) -> bytes:
+        return self.tensor(self.run_arena(list(inputs)), self.graph.outputs[0])
 
-    def layer_outputs(self, input_bytes: bytes) -> list[bytes]:
+    def layer_outputs(self, *inputs: bytes) -> list[bytes]:
         """Each layer's output, running the model one more layer at a time."""
-        return [self.tensor(self.run_arena(input_bytes, i + 1), op.outputs[0])
+        return [self.tensor(self.run_arena(list(inputs), i + 1), op.outputs[0])
                 for i, op in enumerate(self.graph.operators)]
 
 

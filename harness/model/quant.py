@@ -112,3 +112,11 @@ def sigmoid_params(input_scale: float) -> tuple[int, int, int]:
     radius = ((1 << integer_bits) - 1) * (1 << (31 - integer_bits)) / (1 << left_shift) if left_shift >= 0 else \
         ((1 << integer_bits) - 1) * (1 << (31 - integer_bits)) * (1 << -left_shift)
     return multiplier, left_shift, int(math.floor(radius))
+
+
+def mean_multiplier(input_scale: float, output_scale: float, count: int) -> tuple[int, int]:
+    """int8 MEAN: the input/output rescale with 1/count folded in, as an integer division of the Q31
+    multiplier by ``count`` after a left shift of floor(log2(count)) (at most 32, and at most 31 + shift)."""
+    multiplier, shift = double_multiplier(input_scale, output_scale)
+    extra = min(count.bit_length() - 1, 32, 31 + shift)
+    return (multiplier << extra) // count, shift - extra

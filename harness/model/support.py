@@ -326,8 +326,9 @@ def validate(g: Graph) -> None:
     where = f"model {g.path or g.name}"
     if not g.operators:
         raise ModelError(f"{where}: the graph has no operators")
-    if len(g.inputs) != 1 or len(g.outputs) != 1:
-        raise ModelError(f"{where}: {len(g.inputs)} inputs and {len(g.outputs)} outputs; exactly 1 of each is supported")
+    if not g.inputs or len(g.outputs) != 1:
+        raise ModelError(f"{where}: {len(g.inputs)} inputs and {len(g.outputs)} outputs; at least 1 input and "
+                         "exactly 1 output are supported")
     available = set(g.inputs) | {t.index for t in g.tensors if t.is_constant}
     for op in g.operators:
         missing = [t for t in op.inputs if t >= 0 and t not in available]
@@ -350,9 +351,10 @@ def validate(g: Graph) -> None:
             raise ModelError(f"{where}: {exc}") from None
         except (KeyError, IndexError) as exc:
             raise ModelError(f"{where}: operator {op.index} ({op.opcode}) is malformed: {exc}") from None
-    if g.input.dtype is not Dtype.INT8:
-        raise ModelError(f"{where}: graph input tensor {g.inputs[0]} is {g.input.dtype.name}; INT8 is required "
-                         "(convert with inference_input_type=tf.int8)")
+    for index in g.inputs:
+        if g.tensors[index].dtype is not Dtype.INT8:
+            raise ModelError(f"{where}: graph input tensor {index} is {g.tensors[index].dtype.name}; INT8 is "
+                             "required (convert with inference_input_type=tf.int8)")
     if g.output.dtype not in (Dtype.INT8, Dtype.FLOAT32):
         raise ModelError(f"{where}: graph output tensor {g.outputs[0]} is {g.output.dtype.name}; INT8 (or FLOAT32 "
                          "from a final DEQUANTIZE) is required")

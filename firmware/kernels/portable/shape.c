@@ -44,14 +44,14 @@ void bench_kernel_pad(const bench_pad_params_t *p, uint8_t *arena) {
 void bench_kernel_mean(const bench_mean_params_t *p, uint8_t *arena) {
     const int8_t *x = (const int8_t *)(arena + p->in_offset);
     int8_t *y = (int8_t *)(arena + p->out_offset);
-    const int32_t n = (int32_t)(p->h * p->w);
+    const uint32_t n = p->h * p->w;
     for (uint32_t b = 0; b < p->batches; ++b) {
-        const int8_t *xb = x + b * (uint32_t)n * p->channels;
+        const int8_t *xb = x + b * n * p->channels;
         for (uint32_t c = 0; c < p->channels; ++c) {
             int32_t acc = 0;
-            for (int32_t i = 0; i < n; ++i) acc += (int32_t)xb[(uint32_t)i * p->channels + c] - p->input_zero_point;
+            for (uint32_t i = 0; i < n; ++i) acc += (int32_t)xb[i * p->channels + c] - p->input_zero_point;
+            /* the multiplier already holds 1 / (h * w) */
             acc = bench_multiply_by_quantized_multiplier(acc, p->multiplier, p->shift);
-            acc = acc > 0 ? (acc + n / 2) / n : (acc - n / 2) / n;
             y[b * p->channels + c] = (int8_t)bench_clamp(acc + p->output_zero_point, -128, 127);
         }
     }
