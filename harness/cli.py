@@ -8,10 +8,14 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from harness.boards import DEFAULT_BOARD, all_boards, load_board
 from harness.errors import HarnessError
+from harness.model.zoo import MLPERF_TINY, mlperf_tiny_path, models_dir
+from harness.report import bench as bench_report
+from harness.report.baselines import TFLM
 from harness.report.table import runs_table
 from harness.runner import RunOptions
 from harness.session import HilSession
@@ -72,6 +76,82 @@ def run(model: str, board_names: tuple[str, ...], inferences: int, warmup: int, 
                 err.print(f"[red]{r.model} on {r.board}: {r.status}[/red]: {r.error}")
         err.print(f"records: {session.store.runs_dir}")
     sys.exit(0 if all(r.ok for r in session.records) else 1)
+
+
+def _model_ids(ctx: click.Context, param: click.Parameter, value: str) -> list[str]:
+    ids = [m.strip() for m in value.split(",") if m.strip()]
+    unknown = [m for m in ids if m not in TFLM]
+    if not ids or unknown:
+        raise click.BadParameter(f"{value!r}: expected a comma-separated list of {', '.join(TFLM)}")
+    return list(dict.fromkeys(ids))
+
+
+def _width(table: Table) -> int | None:
+    """None (the terminal's width) on a terminal; elsewhere wide enough that no cell wraps."""
+    if sys.stdout.isatty():
+        return None
+    return max(170, Console(width=1000).measure(table).maximum)
+
+
+@main.command()
+@click.option("--board", "board_name", default=DEFAULT_BOARD, show_default=True, help="board to run on")
+@click.option("--models", "model_ids", default=",".join(TFLM), show_default=True, callback=_model_ids,
+              help="comma-separated MLPerf Tiny model ids")
+@click.option("--results-dir", type=click.Path(path_type=Path), default=Path("results"), show_default=True)
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="also write the rows (main and per layer) as JSON to FILE")
+def bench(board_name: str, model_ids: list[str], results_dir: Path, json_path: Path | None) -> None:
+    """Benchmark the MLPerf Tiny models on one board, beside TFLite Micro's figures (DESIGN §7).
+
+    Each model runs once (2 timed inferences after 1 warm-up: QEMU's counts are exact) and its record is
+    stored. Exit status 0 when every model ran, is bit-exact and meets every target; 1 otherwise.
+    """
+    try:
+        spec = load_board(board_name)
+    except HarnessError as exc:
+        raise click.ClickException(str(exc)) from None
+    session = HilSession(results_dir=results_dir, inferences=2, warmup=1)
+    err = Console(stderr=True)
+    rows: list[bench_report.ModelRow] = []
+    layers: dict[str, list[bench_report.LayerRow]] = {}
+    for model_id in model_ids:
+        if mlperf_tiny_path(model_id) is None:
+            reason = f"{models_dir() / MLPERF_TINY[model_id]} not found (set HILBENCH_MODELS_DIR)"
+            rows.append(bench_report.skipped_row(model_id, reason, TFLM[model_id]))
+            continue
+        try:  # run_model never raises for a failing run; this is the store failing to save a record
+            with err.status(f"{model_id} on {spec.name}: compiling, running, measuring"):
+                record = session.run(model_id, spec)
+        except HarnessError as exc:
+            raise click.ClickException(str(exc)) from None
+        rows.append(bench_report.model_row(record, TFLM[model_id]))
+        layers[model_id] = bench_report.layer_rows(record)
+
+    main_table = bench_report.main_table(rows, spec.name)
+    out = Console(width=_width(main_table))
+    out.print(main_table)
+    for row in rows:
+        if layers.get(row.model):
+            out.print(bench_report.layer_table(row, layers[row.model]))
+    machine = spec.qemu.machine if spec.qemu else None
+    for line in bench_report.provenance_lines(session.records, spec.name, machine, spec.core.value):
+        out.print(line, soft_wrap=True)
+    for row in rows:
+        if row.status != "ok":
+            out.print(f"[red]{row.model}: {row.status}[/red]: {escape(row.error or '')}", soft_wrap=True)
+    if json_path is not None:
+        data = bench_report.bench_json(spec.name, rows, layers)
+        try:
+            json_path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+        except OSError as exc:
+            raise click.ClickException(f"cannot write {json_path}: {exc}") from None
+    missed = bench_report.shortfalls(rows)
+    if missed:
+        out.print(f"[red]targets missed[/red]: {escape('; '.join(missed))}", soft_wrap=True)
+    else:
+        out.print(f"all {len(rows)} models ran, are bit-exact and meet every target")
+    err.print(f"records: {session.store.runs_dir}")
+    sys.exit(1 if missed else 0)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ from rich.table import Table
 from harness.store.record import RunRecord
 
 
-def _n(v: int | float | None, fmt: str = "{:,}") -> str:
+def _n(v: float | None, fmt: str = "{:,}") -> str:
     return "-" if v is None else fmt.format(v)
 
 

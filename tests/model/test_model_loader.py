@@ -186,18 +186,38 @@ def test_planner_reuses_memory(ad01: Graph) -> None:
     assert plan.arena_bytes < plan.naive_bytes
 
 
-def test_planner_never_overlaps_live_tensors(ad01: Graph) -> None:
-    plan = plan_memory(ad01)
-    life = _lifetimes(ad01)
+@pytest.mark.parametrize("name", ["ad01_int8", "kws_ref_model", "vww_96_int8", "pretrainedResnet_quant"])
+def test_planner_overlaps_live_tensors_only_where_a_kernel_allows_it(name: str) -> None:
+    g = load_model(model_path(f"{name}.tflite"))
+    plan = plan_memory(g)
+    life = _lifetimes(g)
+    allowed = {(t_in, op): gap for op, t_in, gap in plan.overlaps}
+    producer = {t: op.index for op in g.operators for t in op.outputs}
     assert set(life) <= set(plan.offsets)
     ts = sorted(life)
+    shared = 0
     for i, a in enumerate(ts):
-        a0, a1 = plan.offsets[a], plan.offsets[a] + ad01.tensors[a].nbytes
+        a0, a1 = plan.offsets[a], plan.offsets[a] + g.tensors[a].nbytes
         assert a1 <= plan.arena_bytes
         for b in ts[i + 1:]:
-            if life[a][0] <= life[b][1] and life[b][0] <= life[a][1]:
-                b0, b1 = plan.offsets[b], plan.offsets[b] + ad01.tensors[b].nbytes
-                assert a1 <= b0 or b1 <= a0, f"tensors {a} {life[a]} and {b} {life[b]} share bytes"
+            b0, b1 = plan.offsets[b], plan.offsets[b] + g.tensors[b].nbytes
+            if not (life[a][0] <= life[b][1] and life[b][0] <= life[a][1]) or a1 <= b0 or b1 <= a0:
+                continue
+            if plan.offsets[a] == plan.offsets[b] and any(
+                    op.opcode == "RESHAPE" and {op.inputs[0], op.outputs[0]} == {a, b} for op in g.operators):
+                continue
+            # the only other sharing: an output over an input that dies at its producer, far enough below it
+            for src, dst in ((a, b), (b, a)):
+                op = producer.get(dst)
+                if op is not None and (src, op) in allowed and life[src][1] == op:
+                    assert plan.offsets[src] - plan.offsets[dst] >= allowed[(src, op)], (src, dst)
+                    shared += 1
+                    break
+            else:
+                raise AssertionError(f"tensors {a} {life[a]} and {b} {life[b]} share bytes")
+    assert plan.arena_bytes < plan.naive_bytes
+    if name != "ad01_int8":
+        assert shared > 0  # the conv chains do use the overlaps
 
 
 def test_planner_keeps_the_input_intact(ad01: Graph) -> None:
