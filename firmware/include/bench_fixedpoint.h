@@ -11,21 +11,23 @@
 extern "C" {
 #endif
 
-/* round(a * b / 2^31), saturating the single overflow case INT32_MIN^2. */
+/* round(a * b / 2^31), halves away from zero, saturating the single
+ * overflow case INT32_MIN^2. For every product other than that one,
+ * (ab + nudge) / 2^31 truncated toward zero (the specification, with nudge
+ * 2^30 or 1 - 2^30 by sign) equals floor((ab + 2^30) / 2^31): one arithmetic
+ * shift instead of a 64-bit division. */
 static inline int32_t bench_sat_rounding_doubling_high_mul(int32_t a, int32_t b) {
     if (a == INT32_MIN && b == INT32_MIN) {
         return INT32_MAX;
     }
-    int64_t ab = (int64_t)a * (int64_t)b;
-    int64_t nudge = ab >= 0 ? (1LL << 30) : (1 - (1LL << 30));
-    return (int32_t)((ab + nudge) / (1LL << 31));
+    return (int32_t)(((int64_t)a * (int64_t)b + (1LL << 30)) >> 31);
 }
 
 /* x / 2^exponent rounded half away from zero; exponent in [0, 31]. */
 static inline int32_t bench_rounding_divide_by_pot(int32_t x, int exponent) {
-    int32_t mask = (int32_t)((1LL << exponent) - 1);
-    int32_t remainder = x & mask;
-    int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
+    const int32_t mask = (int32_t)((1u << exponent) - 1u);
+    const int32_t remainder = x & mask;
+    const int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
     return (x >> exponent) + (remainder > threshold ? 1 : 0);
 }
 
@@ -43,12 +45,13 @@ static inline int32_t bench_sat_rounding_mul_by_pot(int32_t x, int exponent) {
     return x;
 }
 
-/* x * multiplier * 2^shift, multiplier a Q31 value in [0.5, 1). */
+/* x * multiplier * 2^shift, multiplier a Q31 value in [0.5, 1) (never
+ * INT32_MIN, so the saturation case of the high multiply cannot occur). */
 static inline int32_t bench_multiply_by_quantized_multiplier(int32_t x, int32_t multiplier, int shift) {
-    int left = shift > 0 ? shift : 0;
-    int right = shift > 0 ? 0 : -shift;
-    return bench_rounding_divide_by_pot(
-        bench_sat_rounding_doubling_high_mul((int32_t)((uint32_t)x << left), multiplier), right);
+    const int left = shift > 0 ? shift : 0;
+    const int right = shift > 0 ? 0 : -shift;
+    const int32_t high = (int32_t)(((int64_t)(int32_t)((uint32_t)x << left) * multiplier + (1LL << 30)) >> 31);
+    return bench_rounding_divide_by_pot(high, right);
 }
 
 static inline int32_t bench_clamp(int32_t v, int32_t lo, int32_t hi) {

@@ -53,7 +53,7 @@ typedef struct {
     int32_t output_offset;          /* output zero_point */
     int32_t output_multiplier, output_shift; /* per-tensor weights */
     const int32_t *multiplier;      /* per-channel weights: [out_depth], else NULL */
-    const int32_t *shift;           /* [out_depth], else NULL */
+    const int8_t *shift;            /* [out_depth], else NULL */
     int32_t act_min, act_max;
 } bench_fc_params_t;
 
@@ -64,7 +64,7 @@ typedef struct {
     const int32_t *bias;            /* [out_c] or NULL */
     const int32_t *bias_folded;     /* [out_c]: bias + input_offset * sum of the filter; for windows inside the input */
     const int32_t *multiplier;      /* [out_c] */
-    const int32_t *shift;           /* [out_c] */
+    const int8_t *shift;            /* [out_c] */
     uint16_t in_h, in_w, in_c, out_h, out_w, out_c;
     uint16_t k_h, k_w, stride_h, stride_w, dilation_h, dilation_w, pad_h, pad_w, depth_multiplier;
     int32_t input_offset, output_offset;

@@ -4,7 +4,10 @@
  *
  * With depth multiplier 1, four channels at a time: per tap four input bytes
  * and four weights at consecutive addresses. Windows inside the input start
- * from `bias_folded`, as in CONV_2D. Output pixels are written in order. */
+ * from `bias_folded`, as in CONV_2D. Output pixels are written in order.
+ * Parameters are copied to locals first: stores through the int8 output
+ * pointer may alias anything, and would otherwise force the compiler to
+ * reload them after every store. */
 #include "bench_kernels.h"
 #include "bench_fixedpoint.h"
 
@@ -18,35 +21,43 @@ static inline int end_tap(int origin, int dilation, int size, int taps) {
     return n < taps ? n : taps;
 }
 
-static inline int8_t requantize(const bench_conv_params_t *p, int32_t acc, int oc) {
-    int32_t v = bench_multiply_by_quantized_multiplier(acc, p->multiplier[oc], p->shift[oc]);
-    return (int8_t)bench_clamp(v + p->output_offset, p->act_min, p->act_max);
-}
-
 void bench_kernel_depthwise_conv_2d(const bench_conv_params_t *p, uint8_t *arena) {
-    const int8_t *in = (const int8_t *)(arena + p->in_offset);
-    int8_t *out = (int8_t *)(arena + p->out_offset);
-    const int in_w = p->in_w, in_c = p->in_c, out_c = p->out_c, k_w = p->k_w, dm = p->depth_multiplier;
-    const int x_step = p->dilation_w * in_c; /* bytes between horizontal taps */
-    for (int oy = 0; oy < p->out_h; ++oy) {
-        const int y0 = oy * p->stride_h - p->pad_h;
-        const int ky_lo = first_tap(y0, p->dilation_h), ky_hi = end_tap(y0, p->dilation_h, p->in_h, p->k_h);
-        for (int ox = 0; ox < p->out_w; ++ox) {
-            const int x0 = ox * p->stride_w - p->pad_w;
-            const int kx_lo = first_tap(x0, p->dilation_w), kx_hi = end_tap(x0, p->dilation_w, in_w, k_w);
-            const int inside = ky_lo == 0 && ky_hi == p->k_h && kx_lo == 0 && kx_hi == k_w;
-            const int32_t *bias = inside ? p->bias_folded : p->bias;
-            const int32_t x_offset = inside ? 0 : p->input_offset;
-            int8_t *dst = out + ((uint32_t)oy * p->out_w + ox) * out_c;
+    const int8_t *const in = (const int8_t *)(arena + p->in_offset);
+    int8_t *const out = (int8_t *)(arena + p->out_offset);
+    const int8_t *const weights = p->weights;
+    const int32_t *const mult = p->multiplier;
+    const int8_t *const shift = p->shift;
+    const int in_h = p->in_h, in_w = p->in_w, in_c = p->in_c, out_h = p->out_h, out_w = p->out_w;
+    const int out_c = p->out_c, k_h = p->k_h, k_w = p->k_w, dm = p->depth_multiplier;
+    const int stride_h = p->stride_h, stride_w = p->stride_w, dil_h = p->dilation_h, dil_w = p->dilation_w;
+    const int pad_h = p->pad_h, pad_w = p->pad_w;
+    const int32_t in_offset = p->input_offset, out_offset = p->output_offset;
+    const int32_t act_min = p->act_min, act_max = p->act_max;
+    const int x_step = dil_w * in_c;   /* bytes between horizontal taps */
+    const int row_step = dil_h * in_w * in_c;
+    for (int oy = 0; oy < out_h; ++oy) {
+        const int y0 = oy * stride_h - pad_h;
+        const int ky_lo = first_tap(y0, dil_h), ky_hi = end_tap(y0, dil_h, in_h, k_h);
+        for (int ox = 0; ox < out_w; ++ox) {
+            const int x0 = ox * stride_w - pad_w;
+            const int kx_lo = first_tap(x0, dil_w), kx_hi = end_tap(x0, dil_w, in_w, k_w);
+            const int inside = ky_lo == 0 && ky_hi == k_h && kx_lo == 0 && kx_hi == k_w;
+            const int32_t *const bias = inside ? p->bias_folded : p->bias;
+            const int32_t x_offset = inside ? 0 : in_offset;
+            const int8_t *const window = in + ((y0 + ky_lo * dil_h) * in_w + x0 + kx_lo * dil_w) * in_c;
+            const int8_t *const wwindow = weights + (ky_lo * k_w + kx_lo) * out_c;
+            const int rows = ky_hi - ky_lo, cols = kx_hi - kx_lo;
+            int8_t *const dst = out + (oy * out_w + ox) * out_c;
             int c = 0;
             if (dm == 1) {
                 for (; c + 4 <= in_c; c += 4) {
                     int32_t a0 = bias[c], a1 = bias[c + 1], a2 = bias[c + 2], a3 = bias[c + 3];
-                    for (int ky = ky_lo; ky < ky_hi; ++ky) {
-                        const int8_t *x = in + ((uint32_t)(y0 + ky * p->dilation_h) * in_w + x0 + kx_lo * p->dilation_w)
-                                                   * in_c + c;
-                        const int8_t *w = p->weights + ((uint32_t)ky * k_w + kx_lo) * out_c + c;
-                        for (int kx = kx_lo; kx < kx_hi; ++kx) {
+                    const int8_t *xr = window + c;
+                    const int8_t *wr = wwindow + c;
+                    for (int r = 0; r < rows; ++r) {
+                        const int8_t *x = xr;
+                        const int8_t *w = wr;
+                        for (int k = 0; k < cols; ++k) {
                             a0 += ((int32_t)x[0] + x_offset) * w[0];
                             a1 += ((int32_t)x[1] + x_offset) * w[1];
                             a2 += ((int32_t)x[2] + x_offset) * w[2];
@@ -54,28 +65,31 @@ void bench_kernel_depthwise_conv_2d(const bench_conv_params_t *p, uint8_t *arena
                             x += x_step;
                             w += out_c;
                         }
+                        xr += row_step;
+                        wr += k_w * out_c;
                     }
-                    dst[c] = requantize(p, a0, c);
-                    dst[c + 1] = requantize(p, a1, c + 1);
-                    dst[c + 2] = requantize(p, a2, c + 2);
-                    dst[c + 3] = requantize(p, a3, c + 3);
+                    const int32_t acc[4] = {a0, a1, a2, a3};
+                    for (int j = 0; j < 4; ++j) {
+                        const int32_t v = bench_multiply_by_quantized_multiplier(acc[j], mult[c + j], shift[c + j]);
+                        dst[c + j] = (int8_t)bench_clamp(v + out_offset, act_min, act_max);
+                    }
                 }
             }
             for (; c < in_c; ++c) {
                 for (int m = 0; m < dm; ++m) {
                     const int oc = c * dm + m;
                     int32_t acc = bias[oc];
-                    for (int ky = ky_lo; ky < ky_hi; ++ky) {
-                        const int8_t *x = in + ((uint32_t)(y0 + ky * p->dilation_h) * in_w + x0 + kx_lo * p->dilation_w)
-                                                   * in_c + c;
-                        const int8_t *w = p->weights + ((uint32_t)ky * k_w + kx_lo) * out_c + oc;
-                        for (int kx = kx_lo; kx < kx_hi; ++kx) {
-                            acc += ((int32_t)*x + x_offset) * *w;
-                            x += x_step;
-                            w += out_c;
+                    const int8_t *xr = window + c;
+                    const int8_t *wr = wwindow + oc;
+                    for (int r = 0; r < rows; ++r) {
+                        for (int k = 0; k < cols; ++k) {
+                            acc += ((int32_t)xr[k * x_step] + x_offset) * wr[k * out_c];
                         }
+                        xr += row_step;
+                        wr += k_w * out_c;
                     }
-                    dst[oc] = requantize(p, acc, oc);
+                    const int32_t v = bench_multiply_by_quantized_multiplier(acc, mult[oc], shift[oc]);
+                    dst[oc] = (int8_t)bench_clamp(v + out_offset, act_min, act_max);
                 }
             }
         }
