@@ -245,3 +245,29 @@ GENERATORS: dict[str, Callable[[Rng], Case]] = {
 
 def random_case(opcode: str, rng: Rng) -> Case:
     return GENERATORS[opcode](rng)
+
+
+def chain_model(rng: Rng) -> bytes:
+    """One model through the eleven operators the MLPerf Tiny models do not use, ending in a float32 output:
+    PAD, MAX_POOL_2D, RELU, MUL, QUANTIZE, TANH, CONCATENATION, LOGISTIC, MEAN, RELU6, DEQUANTIZE."""
+    s0, z0 = _scale(rng, -2, -1), _zp(rng)
+    s3, z3 = _scale(rng, -2, -1), _zp(rng)
+    s4 = float(np.float32(s0 * s3 * 64))
+    s9 = float(np.float32(1 / 256 * rng.uniform(0.5, 1.5)))
+    paddings = TensorDef("paddings", (4, 2), Dtype.INT32, data=np.array([0, 0, 1, 1, 1, 1, 0, 0], "<i4").tobytes())
+    t = [
+        _act("x0", (1, 6, 6, 4), s0, z0), paddings, _act("x1", (1, 8, 8, 4), s0, z0),
+        _act("x2", (1, 4, 4, 4), s0, z0), _act("x3", (1, 4, 4, 4), s3, z3), _act("x4", (1, 4, 4, 4), s4, _zp(rng)),
+        _act("x5", (1, 4, 4, 4), 1 / 128, 0), _act("x6", (1, 4, 4, 4), 1 / 128, 0),
+        _act("x7", (1, 4, 4, 8), 1 / 128, 0), _act("x8", (1, 4, 4, 8), 1 / 256, -128), _ints("axis", [1, 2]),
+        _act("x9", (1, 8), s9, -100), _act("x10", (1, 8), s9, -100), TensorDef("y", (1, 8), Dtype.FLOAT32),
+    ]
+    pool = {"padding": 1, "stride_h": 2, "stride_w": 2, "filter_h": 2, "filter_w": 2}
+    ops = [
+        OpDef("PAD", (0, 1), (2,)), OpDef("MAX_POOL_2D", (2,), (3,), pool), OpDef("RELU", (3,), (4,)),
+        OpDef("MUL", (4, 3), (5,)), OpDef("QUANTIZE", (5,), (6,)), OpDef("TANH", (4,), (7,)),
+        OpDef("CONCATENATION", (7, 6), (8,), {"axis": 3}), OpDef("LOGISTIC", (8,), (9,)),
+        OpDef("MEAN", (9, 10), (11,), {"keep_dims": False}), OpDef("RELU6", (11,), (12,)),
+        OpDef("DEQUANTIZE", (12,), (13,)),
+    ]
+    return build_model(t, ops, [0], [13])
