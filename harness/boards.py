@@ -80,7 +80,7 @@ def _take(table: dict[str, Any], key: str, kind: type, where: str, default: Any 
         value = float(value)
     if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
         raise ConfigError(f"{where}: {key!r} is {value!r}; expected a {kind.__name__}")
-    if kind is int and value < 0:
+    if isinstance(value, int) and not isinstance(value, bool) and value < 0:
         raise ConfigError(f"{where}: {key!r} is {value}; expected a number >= 0")
     return value
 

@@ -18,6 +18,7 @@ keeping the smallest arena.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -127,12 +128,11 @@ def plan_memory(g: Graph) -> MemoryPlan:
         if op.opcode == "RESHAPE":
             group[root(op.outputs[0])] = root(op.inputs[0])
     buffers: dict[int, _Buffer] = {}
-    for t in first:
-        r = root(t)
-        b = buffers.setdefault(r, _Buffer([], 0, first[t], last[t]))
+    for t, begin in first.items():
+        b = buffers.setdefault(root(t), _Buffer([], 0, begin, last[t]))
         b.tensors.append(t)
         b.size = max(b.size, _align(g.tensors[t].nbytes))
-        b.first, b.last = min(b.first, first[t]), max(b.last, last[t])
+        b.first, b.last = min(b.first, begin), max(b.last, last[t])
 
     overlaps = []
     for op in g.operators:
@@ -145,7 +145,7 @@ def plan_memory(g: Graph) -> MemoryPlan:
                 out.gaps[src] = _align(gap)
                 overlaps.append((op.index, t, _align(gap)))
 
-    orders = {
+    orders: dict[str, Callable[[_Buffer], tuple[int | bool, ...]]] = {
         "size": lambda b: (-b.size, b.first),
         "reverse": lambda b: (-b.first, -b.size),
         "pinned-size": lambda b: (b.last < n_ops, -b.size, b.first),

@@ -52,4 +52,4 @@ if __name__ == "__main__":
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     name, out = sys.argv[1], sys.argv[2]
     with open(out, "wb") as f:
-        f.write(convert(MODELS[name]()))
+        f.write(convert(MODELS[name]()))  # type: ignore[no-untyped-call]

@@ -87,7 +87,7 @@ def _buffer(model: Any, buf: bytes, index: int) -> bytes | None:
         return bytes(buf[offset:offset + size])
     if b.DataLength() == 0:
         return None
-    return b.DataAsNumpy().tobytes()
+    return bytes(b.DataAsNumpy().tobytes())
 
 
 def _tensor(model: Any, sg: Any, buf: bytes, i: int) -> Tensor:

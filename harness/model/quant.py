@@ -20,7 +20,7 @@ SOFTMAX_SCALED_DIFF_INTEGER_BITS = 5
 
 def round_half_away(x: float) -> int:
     """C's round(): halves go away from zero (Python's round() goes to even)."""
-    return int(math.floor(x + 0.5)) if x >= 0 else -int(math.floor(-x + 0.5))
+    return math.floor(x + 0.5) if x >= 0 else -math.floor(-x + 0.5)
 
 
 def quantize_multiplier(m: float) -> tuple[int, int]:
@@ -84,7 +84,7 @@ def softmax_params(beta: float, input_scale: float) -> tuple[int, int, int]:
     if left_shift < 0:
         multiplier, left_shift = 0, 0  # a multiplier below one: TFLite rejects it in Prepare
     radius = ((1 << bits) - 1) * (1 << (31 - bits)) / (1 << left_shift)
-    return multiplier, left_shift, -int(math.floor(radius))
+    return multiplier, left_shift, -math.floor(radius)
 
 
 def double_multiplier(numerator: float, denominator: float) -> tuple[int, int]:
@@ -111,7 +111,7 @@ def sigmoid_params(input_scale: float) -> tuple[int, int, int]:
     multiplier = min(round_half_away(q * (1 << 31)), (1 << 31) - 1)
     radius = ((1 << integer_bits) - 1) * (1 << (31 - integer_bits)) / (1 << left_shift) if left_shift >= 0 else \
         ((1 << integer_bits) - 1) * (1 << (31 - integer_bits)) * (1 << -left_shift)
-    return multiplier, left_shift, int(math.floor(radius))
+    return multiplier, left_shift, math.floor(radius)
 
 
 def mean_multiplier(input_scale: float, output_scale: float, count: int) -> tuple[int, int]:

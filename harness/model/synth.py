@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
@@ -227,19 +228,18 @@ def _unary(rng: Rng, opcode: str) -> Case:
 
 
 GENERATORS: dict[str, Callable[[Rng], Case]] = {
-    "CONV_2D": lambda rng: _conv(rng, depthwise=False),
-    "DEPTHWISE_CONV_2D": lambda rng: _conv(rng, depthwise=True),
+    "CONV_2D": partial(_conv, depthwise=False),
+    "DEPTHWISE_CONV_2D": partial(_conv, depthwise=True),
     "FULLY_CONNECTED": _fully_connected,
-    "AVERAGE_POOL_2D": lambda rng: _pool(rng, "AVERAGE_POOL_2D"),
-    "MAX_POOL_2D": lambda rng: _pool(rng, "MAX_POOL_2D"),
-    "ADD": lambda rng: _binary(rng, "ADD"),
-    "MUL": lambda rng: _binary(rng, "MUL"),
+    "AVERAGE_POOL_2D": partial(_pool, opcode="AVERAGE_POOL_2D"),
+    "MAX_POOL_2D": partial(_pool, opcode="MAX_POOL_2D"),
+    "ADD": partial(_binary, opcode="ADD"),
+    "MUL": partial(_binary, opcode="MUL"),
     "SOFTMAX": _softmax,
     "MEAN": _mean,
     "PAD": _pad,
     "CONCATENATION": _concatenation,
-    **{op: (lambda op: lambda rng: _unary(rng, op))(op)
-       for op in ("QUANTIZE", "DEQUANTIZE", "LOGISTIC", "TANH", "RELU", "RELU6")},
+    **{op: partial(_unary, opcode=op) for op in ("QUANTIZE", "DEQUANTIZE", "LOGISTIC", "TANH", "RELU", "RELU6")},
 }
 
 
