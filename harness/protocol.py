@@ -28,9 +28,15 @@ COMMAND_TIMEOUT_S = 10.0
 MAX_LINE_BYTES = 1 << 16
 _PRINTABLE = re.compile(rb"^[\x20-\x7e\t]*$")
 _FAULT_FIELD = re.compile(r"(\w+)=(0x[0-9a-fA-F]+|\d+)")
+_LAYER_CRC_FIELDS = {"index": re.compile(r"\d+"), "op": re.compile(r"[A-Z][A-Z0-9_]*"),
+                     "bytes": re.compile(r"\d+"), "crc32": re.compile(r"[0-9a-fA-F]{8}")}
+_LAYER_OUT_FIELDS = {"index": re.compile(r"\d+"), "offset": re.compile(r"\d+"),
+                     "hex": re.compile(r"(?:[0-9a-fA-F]{2}){1,32}")}
 
 
 class SerialLike(Protocol):
+    @property
+    def in_waiting(self) -> int: ...  # bytes that can be read without waiting
     def read(self, size: int = 1) -> bytes: ...
     def write(self, data: bytes) -> int | None: ...
 
@@ -49,6 +55,22 @@ def parse_fields(line: str) -> dict[str, str]:
     {'index': '3', 'op': 'CONV_2D', 'insn': '123456'}
     """
     return dict(f.split("=", 1) for f in line.split()[1:] if "=" in f)
+
+
+def parse_ext_line(line: str, prefix: str, patterns: dict[str, re.Pattern[str]]) -> dict[str, str]:
+    """The fields of one ``prefix`` line, each present and matching its pattern in full.
+
+    Raises ``FirmwareOutputError`` (keeping the line) when one is missing or malformed.
+
+    >>> parse_ext_line("m-hil-layer-out index=2 offset=0 hex=7f80", "m-hil-layer-out",
+    ...                {"index": re.compile("[0-9]+"), "hex": re.compile("[0-9a-f]+")})
+    {'index': '2', 'offset': '0', 'hex': '7f80'}
+    """
+    fields = parse_fields(line)
+    bad = [k for k, pattern in patterns.items() if pattern.fullmatch(fields.get(k, "")) is None]
+    if bad:
+        raise FirmwareOutputError(f"{prefix} line with a missing or malformed {', '.join(bad)}", line)
+    return fields
 
 
 def parse_results(line: str) -> tuple[float, ...]:
@@ -81,7 +103,7 @@ class DutClient:
                 tail = [*self.tail, partial] if partial else list(self.tail)
                 raise TargetTimeout(f"no {waiting_for} from the firmware in time", tail, self.log_path)
             try:
-                chunk = self.port.read(4096)
+                chunk = self.port.read(self.port.in_waiting or 1)  # what has arrived, else wait for a byte
             except Exception as exc:  # pyserial raises SerialException when QEMU closes the socket
                 raise TargetError(f"serial line closed while waiting for {waiting_for}: {exc}") from exc
             self._buf += chunk
@@ -102,7 +124,7 @@ class DutClient:
     def read_until_ready(self, timeout_s: float, waiting_for: str) -> list[str]:
         """Lines up to and excluding ``m-ready``."""
         deadline = time.monotonic() + timeout_s
-        lines = []
+        lines: list[str] = []
         while True:
             line = self._read_line(deadline, waiting_for)
             if line == "m-ready":
@@ -172,6 +194,44 @@ class DutClient:
             return bytes.fromhex(fields[0]["hex"])
         except ValueError:
             raise FirmwareOutputError("m-hil-output hex is not hex", fields[0]["hex"][:80]) from None
+
+    def layer_crcs(self, timeout_s: float = COMMAND_TIMEOUT_S) -> list[tuple[int, str, int, int]]:
+        """``(index, op, bytes, crc32)`` of every layer's output, from one inference on the loaded input.
+
+        The firmware runs the layers one by one and takes the CRC-32 (zlib's) of each output
+        right after its layer. Raises ``FirmwareOutputError`` on a malformed line, on indices
+        that are not 0, 1, 2, ... in order, or when there is no line at all.
+        """
+        rows: list[tuple[int, str, int, int]] = []
+        for line in self.command("hil-layer-crc", timeout_s=timeout_s):
+            if not line.startswith("m-hil-layer-crc "):
+                continue
+            f = parse_ext_line(line, "m-hil-layer-crc", _LAYER_CRC_FIELDS)
+            if int(f["index"]) != len(rows):
+                raise FirmwareOutputError(f"m-hil-layer-crc out of order: expected index {len(rows)}", line)
+            rows.append((int(f["index"]), f["op"], int(f["bytes"]), int(f["crc32"], 16)))
+        if not rows:
+            raise FirmwareOutputError("no m-hil-layer-crc line in the reply to hil-layer-crc", "")
+        return rows
+
+    def layer_output(self, index: int, timeout_s: float = COMMAND_TIMEOUT_S) -> bytes:
+        """The output bytes of layer ``index`` after layers 0..index ran on the loaded input.
+
+        Raises ``FirmwareOutputError`` on an ``e-`` reply (no such layer), a malformed line, or
+        chunks that are not contiguous from offset 0.
+        """
+        data = bytearray()
+        for line in self.command(f"hil-layer-out {index}", timeout_s=timeout_s):
+            if not line.startswith("m-hil-layer-out "):
+                continue
+            f = parse_ext_line(line, "m-hil-layer-out", _LAYER_OUT_FIELDS)
+            if int(f["index"]) != index or int(f["offset"]) != len(data):
+                raise FirmwareOutputError(f"m-hil-layer-out chunk out of place: expected index {index} "
+                                          f"offset {len(data)}", line)
+            data += bytes.fromhex(f["hex"])
+        if not data:
+            raise FirmwareOutputError(f"no m-hil-layer-out line in the reply to hil-layer-out {index}", "")
+        return bytes(data)
 
     def exit(self, status: int = 0) -> None:
         """Ask the firmware to stop (semihosting exit under emulation). The line may close at once."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import zlib
 from collections import deque
 
 import pytest
@@ -20,6 +21,10 @@ class FakePort:
 
     def feed(self, data: bytes) -> None:
         self.chunks.append(data)
+
+    @property
+    def in_waiting(self) -> int:
+        return len(self.chunks[0]) if self.chunks else 0
 
     def read(self, size: int = 1) -> bytes:
         if not self.chunks:
@@ -182,3 +187,107 @@ def test_parse_results_rejects_non_results_lines() -> None:
 def test_unprefixed_reference_firmware_line_is_tolerated() -> None:
     port = ScriptedPort({"db load 9999": b"Buffer overflow\r\n\r\nm-ready\r\n"})
     assert DutClient(port).command("db load 9999", timeout_s=1.0) == ["Buffer overflow"]
+
+
+# -- per-layer outputs (hil-layer-crc, hil-layer-out), lines recorded from tinycnn and kws01 on qemu-m4 -----
+
+TINYCNN_LAYER_CRC = (b"m-hil-layer-crc index=0 op=CONV_2D bytes=512 crc32=d53c7427\r\n"
+                     b"m-hil-layer-crc index=1 op=CONV_2D bytes=432 crc32=351d3277\r\n"
+                     b"m-hil-layer-crc index=2 op=RESHAPE bytes=432 crc32=351d3277\r\n"
+                     b"m-hil-layer-crc index=3 op=FULLY_CONNECTED bytes=24 crc32=961ab62f\r\n"
+                     b"m-hil-layer-crc index=4 op=FULLY_CONNECTED bytes=10 crc32=8c2fca48\r\n"
+                     b"m-hil-layer-crc index=5 op=SOFTMAX bytes=10 crc32=80357236\r\n"
+                     b"m-ready\r\n")
+TINYCNN_LAYER_3_HEX = "bb7f8080978059ec73db7f4d92c48080bf1f9c8080498080"
+KWS01_LAYER_9_OUT = (b"m-hil-layer-out index=9 offset=0 "
+                     b"hex=8885818d84849c8687869d85a088868e8f90848aa693b192868f9590b2838587\r\n"
+                     b"m-hil-layer-out index=9 offset=32 "
+                     b"hex=84878a81c184b39385a6969a81818282a382cb8382a39c879889838f82819e9a\r\n"
+                     b"m-ready\r\n")
+
+
+def test_layer_crcs_parse_recorded_reply() -> None:
+    port = ScriptedPort({"hil-layer-crc": TINYCNN_LAYER_CRC})
+    rows = DutClient(port).layer_crcs(timeout_s=1.0)
+    assert port.written == [b"hil-layer-crc%"]
+    assert [(i, op, n) for i, op, n, _ in rows] == [
+        (0, "CONV_2D", 512), (1, "CONV_2D", 432), (2, "RESHAPE", 432), (3, "FULLY_CONNECTED", 24),
+        (4, "FULLY_CONNECTED", 10), (5, "SOFTMAX", 10)]
+    assert rows[0][3] == 0xD53C7427 and rows[1][3] == rows[2][3]   # RESHAPE copies its input
+
+
+def test_layer_crc_of_layer_out_bytes_is_zlibs() -> None:
+    crc_port = ScriptedPort({"hil-layer-crc": TINYCNN_LAYER_CRC})
+    reply = f"m-hil-layer-out index=3 offset=0 hex={TINYCNN_LAYER_3_HEX}\r\nm-ready\r\n".encode()
+    out_port = ScriptedPort({"hil-layer-out 3": reply})
+    crc = DutClient(crc_port).layer_crcs(timeout_s=1.0)[3][3]
+    data = DutClient(out_port).layer_output(3, timeout_s=1.0)
+    assert out_port.written == [b"hil-layer-out 3%"]
+    assert len(data) == 24 and zlib.crc32(data) == crc   # the firmware's CRC-32 is zlib's
+
+
+def test_layer_output_joins_chunks_in_order() -> None:
+    data = DutClient(ScriptedPort({"hil-layer-out 9": KWS01_LAYER_9_OUT})).layer_output(9, timeout_s=1.0)
+    assert len(data) == 64 and data[:3] == b"\x88\x85\x81" and data[-2:] == b"\x9e\x9a"
+
+
+def test_layer_output_of_a_layer_the_model_lacks_raises() -> None:
+    port = ScriptedPort({"hil-layer-out 6":
+                         b"e-[hil-layer-out: expected a layer index 0..5, got: 6]\r\nm-ready\r\n"})
+    with pytest.raises(FirmwareOutputError) as info:
+        DutClient(port).layer_output(6, timeout_s=1.0)
+    assert info.value.line == "e-[hil-layer-out: expected a layer index 0..5, got: 6]"
+
+
+@pytest.mark.parametrize("line", [
+    b"m-hil-layer-crc index=0 op=CONV_2D bytes=512",                        # no crc32
+    b"m-hil-layer-crc index=0 op=CONV_2D bytes=512 crc32=d53c742",          # 7 hex digits
+    b"m-hil-layer-crc index=0 op=CONV_2D bytes=512 crc32=0xd53c7427",       # not 8 bare hex digits
+    b"m-hil-layer-crc index=0 op=CONV_2D bytes=-1 crc32=d53c7427",          # negative size
+    b"m-hil-layer-crc index=zero op=CONV_2D bytes=512 crc32=d53c7427",
+    b"m-hil-layer-crc index=0,op=CONV_2D,bytes=512,crc32=d53c7427",         # fields not split by spaces
+    b"m-hil-layer-crc index=1 op=CONV_2D bytes=512 crc32=d53c7427",         # does not start at layer 0
+])
+def test_malformed_layer_crc_line_raises_keeping_it(line: bytes) -> None:
+    port = ScriptedPort({"hil-layer-crc": line + b"\r\nm-ready\r\n"})
+    with pytest.raises(FirmwareOutputError) as info:
+        DutClient(port).layer_crcs(timeout_s=1.0)
+    assert info.value.line == line.decode()
+
+
+def test_garbage_in_layer_crc_reply_raises() -> None:
+    reply = TINYCNN_LAYER_CRC.replace(b"op=RESHAPE", b"op=RES\xffHAPE\x01")
+    with pytest.raises(FirmwareOutputError, match="garbage on the serial line") as info:
+        DutClient(ScriptedPort({"hil-layer-crc": reply})).layer_crcs(timeout_s=1.0)
+    assert info.value.line == b"m-hil-layer-crc index=2 op=RES\xffHAPE\x01 bytes=432 crc32=351d3277"
+
+
+def test_layer_crc_reply_without_crc_lines_raises() -> None:
+    port = ScriptedPort({"hil-layer-crc": b"e-[Unknown command: hil-layer-crc]\r\nm-ready\r\n"})
+    with pytest.raises(FirmwareOutputError):
+        DutClient(port).layer_crcs(timeout_s=1.0)
+    with pytest.raises(FirmwareOutputError, match="no m-hil-layer-crc line"):
+        DutClient(ScriptedPort({"hil-layer-crc": b"m-ready\r\n"})).layer_crcs(timeout_s=1.0)
+
+
+def test_layer_crc_reply_cut_short_times_out_with_the_last_lines() -> None:
+    port = ScriptedPort({"hil-layer-crc": TINYCNN_LAYER_CRC[:150]})
+    with pytest.raises(TargetTimeout) as info:
+        DutClient(port).layer_crcs(timeout_s=0.2)
+    assert info.value.tail[-1].startswith("m-hil-layer-crc index=")
+
+
+@pytest.mark.parametrize("reply", [
+    b"m-hil-layer-out index=9 offset=0 hex=8885818\r\n",                        # odd number of digits
+    b"m-hil-layer-out index=9 offset=0 hex=88zz\r\n",                           # not hex
+    b"m-hil-layer-out index=9 offset=0 hex=" + b"00" * 33 + b"\r\n",            # more than 32 bytes a line
+    b"m-hil-layer-out index=9 offset=0\r\n",                                    # no hex
+    b"m-hil-layer-out index=8 offset=0 hex=8885\r\n",                           # another layer
+    b"m-hil-layer-out index=9 offset=32 hex=8885\r\n",                          # a chunk missing before it
+    KWS01_LAYER_9_OUT.split(b"\r\n")[1] + b"\r\n" + KWS01_LAYER_9_OUT.split(b"\r\n")[0] + b"\r\n",  # swapped
+    b"",                                                                        # nothing at all
+])
+def test_malformed_layer_out_reply_raises(reply: bytes) -> None:
+    port = ScriptedPort({"hil-layer-out 9": reply + b"m-ready\r\n"})
+    with pytest.raises(FirmwareOutputError):
+        DutClient(port).layer_output(9, timeout_s=1.0)

@@ -15,6 +15,10 @@ uint32_t bench_arena_size_bytes(void);
  * Fills the per-layer cycle table read by bench_layer_cycles(). */
 void bench_invoke(void);
 uint64_t bench_layer_cycles(uint32_t layer);
+/* Layer `index` alone, for inspecting intermediate outputs: no markers, no timing.
+ * Its inputs are what earlier layers left in the arena, so run 0..index-1 first
+ * (the loaded input itself is never overwritten). An index past the model does nothing. */
+void bench_invoke_layer(uint32_t index);
 const char *bench_op_name(bench_op_t op);
 
 #ifdef __cplusplus

@@ -240,6 +240,80 @@ static void cmd_hil_layers(void) {
     }
 }
 
+/* CRC-32 as zlib computes it (IEEE 802.3: reflected polynomial 0xEDB88320,
+ * initial value and final xor 0xFFFFFFFF), bit by bit: no table in flash. */
+static uint32_t crc32(const uint8_t *data, uint32_t n_bytes) {
+    uint32_t crc = 0xFFFFFFFFu;
+    for (uint32_t i = 0; i < n_bytes; ++i) {
+        crc ^= data[i];
+        for (int bit = 0; bit < 8; ++bit) {
+            crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
+        }
+    }
+    return ~crc;
+}
+
+static void put_hex32_bare(uint32_t v) {
+    for (int shift = 24; shift >= 0; shift -= 8) {
+        bench_put_hex_byte((uint8_t)(v >> shift));
+    }
+}
+
+/* One inference on the loaded input, layer by layer, with the CRC-32 of each
+ * layer's output taken right after it runs (later layers may reuse its memory). */
+static void cmd_hil_layer_crc(void) {
+    for (uint32_t i = 0; i < bench_model.n_layers; ++i) {
+        const bench_layer_t *layer = &bench_model.layers[i];
+        bench_invoke_layer(i);
+        bench_uart_puts("m-hil-layer-crc index=");
+        bench_put_u32(i);
+        bench_uart_puts(" op=");
+        bench_uart_puts(bench_op_name(layer->op));
+        bench_uart_puts(" bytes=");
+        bench_put_u32(layer->out_bytes);
+        bench_uart_puts(" crc32=");
+        put_hex32_bare(crc32(bench_arena() + layer->out_offset, layer->out_bytes));
+        bench_uart_puts("\r\n");
+    }
+}
+
+#define LAYER_OUT_BYTES_PER_LINE 32u
+
+/* `hil-layer-out I`: layers 0..I on the loaded input, then layer I's output in
+ * hex lines; the remaining layers run afterwards, so the output tensor again
+ * holds the loaded input's result (as after `infer`) for later commands. */
+static void cmd_hil_layer_out(const char *args) {
+    const char *p = args;
+    int32_t index = parse_uint(&p);
+    if (index < 0 || *p != '\0' || (uint32_t)index >= bench_model.n_layers) {
+        bench_uart_puts("e-[hil-layer-out: expected a layer index 0..");
+        bench_put_u32(bench_model.n_layers - 1u);
+        bench_uart_puts(", got: ");
+        bench_uart_puts(args);
+        bench_put_line("]");
+        return;
+    }
+    for (uint32_t i = 0; i <= (uint32_t)index; ++i) {
+        bench_invoke_layer(i);
+    }
+    const bench_layer_t *layer = &bench_model.layers[index];
+    const uint8_t *out = bench_arena() + layer->out_offset;
+    for (uint32_t off = 0; off < layer->out_bytes; off += LAYER_OUT_BYTES_PER_LINE) {
+        bench_uart_puts("m-hil-layer-out index=");
+        bench_put_u32((uint32_t)index);
+        bench_uart_puts(" offset=");
+        bench_put_u32(off);
+        bench_uart_puts(" hex=");
+        for (uint32_t j = off; j < off + LAYER_OUT_BYTES_PER_LINE && j < layer->out_bytes; ++j) {
+            bench_put_hex_byte(out[j]);
+        }
+        bench_uart_puts("\r\n");
+    }
+    for (uint32_t i = (uint32_t)index + 1u; i < bench_model.n_layers; ++i) {
+        bench_invoke_layer(i);
+    }
+}
+
 static void dispatch(char *line) {
     char *args = line;
     while (*args != '\0' && *args != ' ') {
@@ -269,6 +343,10 @@ static void dispatch(char *line) {
         cmd_hil_output();
     } else if (streq(line, "hil-layers")) {
         cmd_hil_layers();
+    } else if (streq(line, "hil-layer-crc")) {
+        cmd_hil_layer_crc();
+    } else if (streq(line, "hil-layer-out")) {
+        cmd_hil_layer_out(args);
     } else if (streq(line, "hil-exit")) {
         const char *p = args;
         int32_t status = *p != '\0' ? parse_uint(&p) : 0;

@@ -1,6 +1,8 @@
 /* Executes the layer list of the generated model over one static arena.
  * Each layer is bracketed by a marker call (for the host's instruction
- * counter) and a timer read (for targets where the firmware times itself). */
+ * counter) and a timer read (for targets where the firmware times itself).
+ * bench_invoke_layer runs single layers, unmarked and untimed, for the
+ * commands that check intermediate outputs against the host. */
 #include <stdint.h>
 #include "bench_kernels.h"
 #include "bench_model.h"
@@ -40,6 +42,27 @@ static volatile int g_test_hang = 1; /* volatile: the code after the hang stays 
 #else
 #define TEST_HOOK_IN_INVOKE() ((void)0)
 #endif
+#if BENCH_TEST_HOOK == 4
+#define TEST_HOOK_IN_INSPECT() (*(volatile uint32_t *)0xFFFFFFF0u = 1u) /* bus fault, only in hil-layer-* */
+#else
+#define TEST_HOOK_IN_INSPECT() ((void)0)
+#endif
+
+#ifdef BENCH_TEST_CORRUPT_LAYER
+/* test hook: the lowest bit of layer k's first output byte flips after every run of
+ * layer k, so the host's search for the first diverging layer has something to find
+ * (tests only, set through BuildOptions.defines) */
+_Static_assert((BENCH_TEST_CORRUPT_LAYER) < BENCH_N_LAYERS,
+               "BENCH_TEST_CORRUPT_LAYER is not a layer of the model");
+#define TEST_HOOK_AFTER_LAYER(i, layer) \
+    do { \
+        if ((i) == (uint32_t)(BENCH_TEST_CORRUPT_LAYER) && (layer)->out_bytes > 0u) { \
+            g_arena[(layer)->out_offset] ^= 1u; \
+        } \
+    } while (0)
+#else
+#define TEST_HOOK_AFTER_LAYER(i, layer) ((void)0)
+#endif
 
 void bench_invoke(void) {
     const bench_model_t *m = &bench_model;
@@ -51,6 +74,17 @@ void bench_invoke(void) {
         hil_mark_layer();
         bench_run_layer(layer, g_arena);
         g_layer_cycles[i] = bench_cycles() - start;
+        TEST_HOOK_AFTER_LAYER(i, layer);
     }
     hil_mark_infer_end();
+}
+
+void bench_invoke_layer(uint32_t index) {
+    if (index >= bench_model.n_layers) {
+        return;
+    }
+    const bench_layer_t *layer = &bench_model.layers[index];
+    TEST_HOOK_IN_INSPECT();
+    bench_run_layer(layer, g_arena);
+    TEST_HOOK_AFTER_LAYER(index, layer);
 }

@@ -60,7 +60,8 @@ CODE_ESTIMATE_BYTES = 16 * 1024  # runtime + kernels, for the check before build
 class BuildOptions:
     opt_level: str = "-O2"
     semihosting: bool = True
-    test_hook: int = 0           # firmware test hooks: 1 fault, 2 hang, 3 garbage (tests only)
+    test_hook: int = 0           # test hooks: 1 fault, 2 hang, 3 garbage, 4 fault in hil-layer-* (tests only)
+    # extra -D NAME=VALUE; BENCH_TEST_CORRUPT_LAYER=k flips a bit of layer k's output (tests only)
     defines: tuple[tuple[str, str], ...] = field(default=())
 
 
@@ -176,7 +177,7 @@ def build_firmware(graph: Graph, board: BoardSpec, model_id: str | None = None,
 def _image(elf: Path, board: BoardSpec, model_id: str, graph: Graph, gen: GeneratedModel, version: str,
            flags: list[str], cached: bool) -> FirmwareImage:
     info = read_elf(elf)
-    markers = {}
+    markers: dict[str, int] = {}
     for name in ("hil_mark_infer_begin", "hil_mark_layer", "hil_mark_infer_end"):
         if name not in info.symbols:
             raise BuildError(f"{elf}: marker function {name} is missing from the ELF")

@@ -47,6 +47,9 @@ class RunRecord:
     output_hex: str | None = None
     reference_hex: str | None = None
     matches_reference: bool | None = None
+    # on a mismatch: {index, op, differing_bytes, bytes, first_difference_offset} of the first layer
+    # whose output differs from the host interpreter's; None when the output matches or it was not found
+    first_diverging_layer: dict[str, Any] | None = None
     provenance: dict[str, Any] = field(default_factory=dict)
     schema: int = SCHEMA_VERSION
     run_id: str = ""

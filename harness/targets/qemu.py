@@ -71,7 +71,7 @@ class QemuTarget(Target):
     def _command(self, port: int, mode: str) -> list[str]:
         assert self.board.qemu is not None and self.image is not None and self.workdir is not None
         cmd = [QEMU, "-M", self.board.qemu.machine, "-display", "none", "-monitor", "none",
-               "-serial", f"tcp:127.0.0.1:{port},server=on,wait=on",
+               "-serial", f"tcp:127.0.0.1:{port},server=on,wait=on,nodelay=on",
                "-semihosting-config", "enable=on,target=native", "-kernel", str(self.image.elf_path)]
         if mode == "qemu-insn":
             args = [f"out={self.workdir / 'insn.log'}"]

@@ -2,17 +2,31 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
+import time
+import zlib
+from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from harness.boards import load_board
-from harness.firmware.build import BuildOptions
+from harness.boards import BoardSpec, load_board
+from harness.errors import FirmwareOutputError
+from harness.firmware.build import BuildOptions, build_firmware
+from harness.model import load_model
+from harness.model.builder import OpDef, TensorDef, build_model
+from harness.model.graph import Dtype, Graph
+from harness.model.reference import default_input, reference_layer_outputs, reference_output
+from harness.model.zoo import resolve_model
+from harness.protocol import DutClient
 from harness.runner import RunOptions, run_model
 from harness.session import HilSession
+from harness.store.record import RunRecord
+from harness.targets import create_target
 from tests.conftest import model_path, requires_cc, requires_qemu
 
 pytestmark = [requires_qemu, requires_cc, pytest.mark.qemu]
@@ -49,7 +63,7 @@ def test_ad01_on_qemu_m4_is_bit_exact_and_deterministic(ad01: Path) -> None:
 def test_tinycnn_with_conv_reshape_softmax_on_qemu_m7() -> None:
     run = run_model("tinycnn", load_board("qemu-m7"), RunOptions(inferences=2, warmup=0))
     assert run.status == "ok", run.error
-    assert run.matches_reference
+    assert run.matches_reference and run.first_diverging_layer is None
     assert [l["op"] for l in run.layers] == ["CONV_2D", "CONV_2D", "RESHAPE", "FULLY_CONNECTED",
                                              "FULLY_CONNECTED", "SOFTMAX"]
     assert all(l["instructions"] > 0 for l in run.layers)
@@ -111,3 +125,101 @@ def test_a_failing_run_does_not_lose_the_others(ad01: Path, tmp_path: Path) -> N
     assert (bad.status, good.status) == ("fault", "ok")
     stored = sorted(json.loads(p.read_text())["status"] for p in (tmp_path / "runs").glob("*.json"))
     assert stored == ["fault", "ok"]
+
+
+# -- the first diverging layer ---------------------------------------------------------------------------
+
+
+def corrupt_layer(k: int, test_hook: int = 0) -> BuildOptions:
+    return BuildOptions(test_hook=test_hook, defines=(("BENCH_TEST_CORRUPT_LAYER", str(k)),))
+
+
+@contextlib.contextmanager
+def booted(graph: Graph, model_id: str, board: BoardSpec, options: BuildOptions) -> Iterator[DutClient]:
+    """A DutClient to the model's firmware, booted in QEMU; asked to exit and stopped afterwards."""
+    image = build_firmware(graph, board, model_id, options)
+    target = create_target("qemu", board)
+    try:
+        target.load(image)
+        client = DutClient(target.open())
+        client.wait_boot()
+        yield client
+        client.exit(0)
+        assert target.stop(timeout_s=5.0).exit_code == 0
+    finally:
+        target.close()
+
+
+def test_corrupted_middle_layer_is_named_in_the_mismatch_record() -> None:
+    # tinycnn: CONV_2D, CONV_2D, RESHAPE, FULLY_CONNECTED, FULLY_CONNECTED, SOFTMAX; one LSB wrong in
+    # layer 3 reaches the output (in kws01 the pooling and softmax absorb such a bit: see the next test)
+    graph = load_model(resolve_model("tinycnn").path)
+    run = run_model("tinycnn", load_board("qemu-m4"),
+                    RunOptions(inferences=2, warmup=1, build=corrupt_layer(3)))
+    layer_bytes = graph.tensors[graph.operators[3].outputs[0]].nbytes
+    assert run.status == "mismatch" and run.matches_reference is False
+    assert run.first_diverging_layer == {"index": 3, "op": "FULLY_CONNECTED", "differing_bytes": 1,
+                                         "bytes": layer_bytes, "first_difference_offset": 0}
+    assert f"; first differing layer: 3 (FULLY_CONNECTED), 1 of {layer_bytes} bytes" in (run.error or "")
+    assert (run.error or "").startswith("output differs from the tflite-micro host interpreter in 1 of")
+    # the numbers of the timed run are kept
+    assert run.instructions_per_inference is not None and len(run.layers) == 6
+    assert RunRecord.from_dict(json.loads(json.dumps(run.to_dict()))) == run
+
+
+def test_mismatch_stays_a_mismatch_when_the_layer_cannot_be_found() -> None:
+    # test hook 4 faults the firmware as soon as it is asked for per-layer outputs
+    run = run_model("tinycnn", load_board("qemu-m4"),
+                    RunOptions(inferences=1, warmup=0, build=corrupt_layer(3, test_hook=4)))
+    assert run.status == "mismatch"
+    assert run.first_diverging_layer is None
+    assert "the first differing layer could not be found: FirmwareFault" in (run.error or "")
+    assert "pc=0x" in (run.error or "")
+
+
+def test_layer_crcs_on_qemu_equal_the_interpreters_intermediate_tensors() -> None:
+    """Every intermediate tensor of kws01, checked bit-exactly on qemu-m4, then one corrupted bit found."""
+    path = model_path("kws_ref_model.tflite")
+    graph, board = load_model(path), load_board("qemu-m4")
+    data = default_input(graph)
+    want = reference_layer_outputs(str(path), graph, data)
+    with booted(graph, "kws01", board, BuildOptions()) as client:
+        client.load_input(data)
+        start = time.monotonic()
+        crcs = client.layer_crcs()
+        crc_pass_s = time.monotonic() - start
+        assert [(i, op) for i, op, _, _ in crcs] == [(op.index, op.opcode) for op in graph.operators]
+        assert [(n, crc) for _, _, n, crc in crcs] == [(len(w), zlib.crc32(w)) for w in want]
+        assert client.layer_output(1) == want[1]
+        assert client.output_bytes() == want[-1]  # hil-layer-out ran the rest of the layers too
+        with pytest.raises(FirmwareOutputError):
+            client.layer_output(len(want))
+    assert crc_pass_s < 5.0
+
+    # a wrong bit in layer 5 (DEPTHWISE_CONV_2D) is seen in the CRCs, though not in the output
+    with booted(graph, "kws01", board, corrupt_layer(5)) as client:
+        client.load_input(data)
+        crcs = client.layer_crcs()
+        differs = [i for (i, _, _, crc), w in zip(crcs, want) if crc != zlib.crc32(w)]
+        assert differs[0] == 5 and crcs[5][1] == "DEPTHWISE_CONV_2D"
+        got = client.layer_output(5)
+        assert got[0] == want[5][0] ^ 1 and got[1:] == want[5][1:]
+        assert client.output_bytes() == reference_output(str(path), graph, data)
+
+
+def test_float32_output_of_a_final_dequantize_is_compared_as_float_bytes(tmp_path: Path) -> None:
+    w = np.random.default_rng(11).integers(-128, 128, (4, 16), dtype=np.int8)
+    bias = np.array([900, -700, 20, 5], "<i4")
+    tensors = [TensorDef("x", (1, 16), Dtype.INT8, (0.05,), (3,)),
+               TensorDef("w", (4, 16), Dtype.INT8, (0.01,), (0,), data=w.tobytes()),
+               TensorDef("b", (4,), Dtype.INT32, (0.0005,), (0,), data=bias.tobytes()),
+               TensorDef("h", (1, 4), Dtype.INT8, (0.2,), (-7,)),
+               TensorDef("y", (1, 4), Dtype.FLOAT32)]
+    ops = [OpDef("FULLY_CONNECTED", (0, 1, 2), (3,), {"activation": 0}), OpDef("DEQUANTIZE", (3,), (4,))]
+    model = tmp_path / "fc_dequantize.tflite"
+    model.write_bytes(build_model(tensors, ops, [0], [4]))
+    run = run_model(model, load_board("qemu-m4"), RunOptions(inferences=1, warmup=0))
+    assert run.status == "ok", run.error
+    assert len(bytes.fromhex(run.reference_hex or "")) == 16          # four float32, not four int8
+    y = np.frombuffer(bytes.fromhex(run.output_hex or ""), "<f4")
+    assert np.all(np.isfinite(y)) and np.count_nonzero(y) > 0
