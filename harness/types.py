@@ -24,7 +24,7 @@ class FirmwareImage:
     model_sha256: str
     flash_bytes: int                  # text + rodata + exidx + data
     ram_bytes: int                    # data + bss + stack
-    code_bytes: int                   # text + rodata (+ exidx) minus weights and biases (DESIGN §7)
+    code_bytes: int                   # text + rodata (+ exidx) minus the model constants (weights, biases, requantization tables; DESIGN §7)
     weights_bytes: int
     arena_bytes: int
     stack_reserved_bytes: int

@@ -253,7 +253,8 @@ def provenance_lines(records: Sequence[RunRecord], board: str, machine: str | No
         lines.append(f"emulator: {_join(r.provenance.get('emulator') for r in ran)}; "
                      f"compiler: {_join(r.provenance.get('compiler') for r in ran)}; "
                      f"harness commit: {_join(r.provenance.get('git_commit') for r in ran)}")
-    lines.append("sizes: code = .text + .rodata minus weights and biases (as DESIGN §7 counts TFLM's); "
+    lines.append("sizes: code = .text + .rodata minus the model constants: weights, biases, requantization "
+                 "tables (as DESIGN §7 counts TFLM's code minus the flatbuffer); "
                  "arena: the compile-time memory plan, as the firmware reports it; "
                  "stack: high-water mark of the painted stack")
     lines.append("ratios: ours / TFLM's; a target is met at or below its bound; 'vs CMSIS-NN' is our "
