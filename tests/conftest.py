@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
 
 IN_CI = os.environ.get("CI") == "true"
@@ -30,3 +32,13 @@ def model_path(file_name: str) -> Path:
             pytest.fail(f"CI: {path} is missing (../shared/models should be beside the clone)")
         pytest.skip(f"{file_name} not found in {MODELS} (set HILBENCH_MODELS_DIR)")
     return path
+
+
+def interpret(model: bytes, *inputs: Any) -> bytes:
+    """The tflite-micro interpreter's output bytes for a model given as bytes (any output dtype)."""
+    runtime = pytest.importorskip("tflite_micro.python.tflite_micro.runtime")
+    ip = runtime.Interpreter.from_bytes(model, arena_size=1 << 20)
+    for i, x in enumerate(inputs):
+        ip.set_input(x, i)
+    ip.invoke()
+    return bytes(np.asarray(ip.get_output(0)).tobytes())

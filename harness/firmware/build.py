@@ -65,6 +65,16 @@ class BuildOptions:
     defines: tuple[tuple[str, str], ...] = field(default=())
 
 
+def content_hash(parts: list[str], files: list[Path]) -> str:
+    """The cache key of a build: its text inputs (flags, generated sources) and its source files."""
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(part.encode() + b"\0")
+    for f in files:
+        h.update(f.name.encode() + b"\0" + f.read_bytes())
+    return h.hexdigest()[:24]
+
+
 def find_compiler() -> str:
     path = shutil.which(CC)
     if path is None:
@@ -135,14 +145,7 @@ def build_firmware(graph: Graph, board: BoardSpec, model_id: str | None = None,
     headers = sorted((FIRMWARE_DIR / "include").glob("*.h"))
     script = linker_script(board)
 
-    h = hashlib.sha256()
-    for part in [version, script, gen.model_c, gen.model_h, *flags, *LINK_FLAGS]:
-        h.update(part.encode())
-        h.update(b"\0")
-    for path in [*sources, *headers]:
-        h.update(path.name.encode())
-        h.update(path.read_bytes())
-    key = h.hexdigest()[:24]
+    key = content_hash([version, script, gen.model_c, gen.model_h, *flags, *LINK_FLAGS], [*sources, *headers])
     out_dir = cache_dir() / "firmware" / f"{board.name}-{re.sub(r'[^A-Za-z0-9_.-]', '_', model_id)}-{key}"
     elf = out_dir / "firmware.elf"
     cached = elf.is_file()

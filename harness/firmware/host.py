@@ -10,7 +10,6 @@ source change, each model once.
 from __future__ import annotations
 
 import ctypes
-import hashlib
 import os
 import shutil
 import subprocess
@@ -18,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.errors import BuildError, ToolchainError
-from harness.firmware.build import FIRMWARE_DIR, KERNELS, kernel_sources
+from harness.firmware.build import FIRMWARE_DIR, KERNELS, content_hash, kernel_sources
 from harness.firmware.codegen import GeneratedModel, generate
 from harness.model.graph import Graph
 from harness.paths import cache_dir
@@ -41,20 +40,11 @@ def _run(cmd: list[str], what: str) -> None:
         raise BuildError(f"host build of {what} failed", cmd, "\n".join(proc.stderr.strip().splitlines()[-15:]))
 
 
-def _digest(parts: list[str], files: list[Path]) -> str:
-    h = hashlib.sha256()
-    for part in parts:
-        h.update(part.encode() + b"\0")
-    for f in files:
-        h.update(f.name.encode() + b"\0" + f.read_bytes())
-    return h.hexdigest()[:24]
-
-
 def _kernel_library(cc: str) -> Path:
     """All portable kernels as one static archive, built once per source change."""
     sources = kernel_sources(sorted(KERNELS), None)
     headers = sorted((FIRMWARE_DIR / "include").glob("*.h"))
-    out = cache_dir() / "host" / f"kernels-{_digest([cc, *HOST_FLAGS], [*sources, *headers])}.a"
+    out = cache_dir() / "host" / f"kernels-{content_hash([cc, *HOST_FLAGS], [*sources, *headers])}.a"
     if out.is_file():
         return out
     tmp = out.parent / f"{out.stem}.tmp{os.getpid()}"
@@ -118,7 +108,7 @@ def build_host_model(graph: Graph, model_id: str | None = None) -> HostModel:
     gen = generate(graph, model_id)
     sources = [FIRMWARE_DIR / "src" / "dispatch.c", FIRMWARE_DIR / "host" / "host_run.c"]
     kernels = _kernel_library(cc)
-    key = _digest([cc, *HOST_FLAGS, gen.model_c, gen.model_h, kernels.name], sources)
+    key = content_hash([cc, *HOST_FLAGS, gen.model_c, gen.model_h, kernels.name], sources)
     out = cache_dir() / "host" / f"model-{key}.so"
     if not out.is_file():
         tmp = out.parent / f"{out.stem}.tmp{os.getpid()}"

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from harness.model.graph import Graph, Operator
+from harness.model.support import window_padding
 
 ALIGN_BYTES = 16
 _WINDOWED = {"CONV_2D", "DEPTHWISE_CONV_2D", "AVERAGE_POOL_2D", "MAX_POOL_2D"}
@@ -68,8 +69,7 @@ def _window_gap(g: Graph, op: Operator) -> int | None:
         k_h, k_w = (w.shape[1], w.shape[2])
         dh, dw = op.option("dilation_h"), op.option("dilation_w")
     sh, sw = op.option("stride_h"), op.option("stride_w")
-    pad_h = max(0, int(((out_h - 1) * sh + (k_h - 1) * dh + 1 - in_h) / 2))
-    pad_w = max(0, int(((out_w - 1) * sw + (k_w - 1) * dw + 1 - in_w) / 2))
+    pad_h, pad_w = window_padding(sh, dh, in_h, k_h, out_h), window_padding(sw, dw, in_w, k_w, out_w)
     oy, ox = np.meshgrid(np.arange(out_h), np.arange(out_w), indexing="ij")
     y0, x0 = oy * sh - pad_h, ox * sw - pad_w
     ky, kx = _first_tap(y0, dh), _first_tap(x0, dw)

@@ -7,6 +7,8 @@ quantization, weights are constant int8, biases constant int32.
 
 from __future__ import annotations
 
+import math
+
 from harness.errors import ModelError
 from harness.model.graph import Dtype, Graph, Operator, Tensor
 
@@ -83,6 +85,12 @@ def _check_fully_connected(g: Graph, op: Operator) -> None:
         raise _fail(op, f"output has {y.elements} elements; expected {x.elements // in_depth * out_depth}")
     _bias(g, op, op.inputs[2] if len(op.inputs) > 2 else -1, out_depth)
     _activation(op)
+
+
+def window_padding(stride: int, dilation: int, size: int, kernel: int, out: int) -> int:
+    """Padding before the first row or column: half the total a window needs, rounded down, never < 0."""
+    total = (out - 1) * stride + (kernel - 1) * dilation + 1 - size
+    return max(0, int(total / 2))  # C division truncates toward zero
 
 
 def conv_output_size(size: int, kernel: int, stride: int, dilation: int, padding: str) -> int:
@@ -186,16 +194,9 @@ def _check_binary(g: Graph, op: Operator) -> None:
     b = _activation_tensor(g, op, op.inputs[1], "second input")
     y = _activation_tensor(g, op, op.outputs[0], "output")
     shape = _broadcast_shape(op, a.shape, b.shape)
-    if y.elements != _product(shape) or y.shape[-len(shape):] != shape[-len(y.shape):]:
+    if y.elements != math.prod(shape) or y.shape[-len(shape):] != shape[-len(y.shape):]:
         raise _fail(op, f"output shape {list(y.shape)}; broadcasting the inputs gives {list(shape)}")
     _activation(op)
-
-
-def _product(shape: tuple[int, ...]) -> int:
-    n = 1
-    for d in shape:
-        n *= d
-    return n
 
 
 def _constant_ints(g: Graph, op: Operator, index: int, role: str) -> list[int]:
@@ -265,12 +266,14 @@ def _check_dequantize(g: Graph, op: Operator) -> None:
         raise _fail(op, "DEQUANTIZE is supported only as the last step, producing the graph output")
 
 
-def _check_fixed_output(g: Graph, op: Operator, scale: float, zero_point: int) -> None:
-    _activation_tensor(g, op, op.inputs[0], "input")
+def _check_fixed_output(g: Graph, op: Operator, scale: float, zero_point: int) -> Tensor:
+    """The input, after checking it and an output whose quantization the int8 kernel fixes."""
+    x = _activation_tensor(g, op, op.inputs[0], "input")
     y = _activation_tensor(g, op, op.outputs[0], "output")
     assert y.quant is not None  # checked by _activation_tensor
     if y.quant.zero_point[0] != zero_point or abs(y.quant.scale[0] - scale) > 1e-9:
         raise _fail(op, f"output {_q(y)}; int8 {op.opcode} needs scale {scale:g}, zero point {zero_point}")
+    return x
 
 
 def _check_relu(g: Graph, op: Operator) -> None:
@@ -289,8 +292,7 @@ def _check_reshape(g: Graph, op: Operator) -> None:
 
 
 def _check_softmax(g: Graph, op: Operator) -> None:
-    x = _activation_tensor(g, op, op.inputs[0], "input")
-    _check_fixed_output(g, op, 1.0 / 256, -128)
+    x = _check_fixed_output(g, op, 1.0 / 256, -128)
     if not op.option("beta") > 0:
         raise _fail(op, f"beta is {op.option('beta')}; expected > 0")
     assert x.quant is not None  # checked by _activation_tensor

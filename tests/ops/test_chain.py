@@ -11,16 +11,7 @@ from harness.firmware.host import build_host_model
 from harness.model.loader import parse_model
 from harness.model.synth import chain_model
 from harness.runner import RunOptions, run_model
-from tests.conftest import requires_qemu
-
-runtime = pytest.importorskip("tflite_micro.python.tflite_micro.runtime")
-
-
-def interpret(model: bytes, x: np.ndarray) -> bytes:
-    ip = runtime.Interpreter.from_bytes(model, arena_size=1 << 16)
-    ip.set_input(x, 0)
-    ip.invoke()
-    return bytes(np.asarray(ip.get_output(0)).tobytes())
+from tests.conftest import interpret, requires_qemu
 
 
 @pytest.mark.parametrize("seed", range(6))

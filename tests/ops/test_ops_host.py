@@ -8,7 +8,6 @@ a benchmark-style run uses thousands.
 from __future__ import annotations
 
 import os
-from typing import Any
 
 import numpy as np
 import pytest
@@ -16,17 +15,9 @@ import pytest
 from harness.firmware.host import build_host_model
 from harness.model.loader import parse_model
 from harness.model.synth import GENERATORS, random_case
+from tests.conftest import interpret
 
 CASES = int(os.environ.get("HILBENCH_OP_CASES", "16"))
-runtime = pytest.importorskip("tflite_micro.python.tflite_micro.runtime")
-
-
-def interpret(model: bytes, inputs: list[np.ndarray[Any, Any]]) -> bytes:
-    ip = runtime.Interpreter.from_bytes(model, arena_size=1 << 20)
-    for i, x in enumerate(inputs):
-        ip.set_input(x, i)
-    ip.invoke()
-    return bytes(np.asarray(ip.get_output(0)).tobytes())
 
 
 @pytest.mark.parametrize("opcode", sorted(GENERATORS))
@@ -38,7 +29,7 @@ def test_operator_is_bit_exact_on_random_cases(opcode: str) -> None:
         graph = parse_model(case.model, name=f"{opcode.lower()}_{k}")
         host = build_host_model(graph)
         inputs = [rng.integers(-128, 128, size=graph.tensors[t].shape, dtype=np.int8) for t in graph.inputs]
-        expected = interpret(case.model, inputs)
+        expected = interpret(case.model, *inputs)
         got = host.output(*(x.tobytes() for x in inputs))
         if got != expected:
             diff = sum(a != b for a, b in zip(got, expected))

@@ -12,16 +12,7 @@
 #include "bench_kernels.h"
 #include "bench_dot.h"
 #include "bench_fixedpoint.h"
-
-static inline int first_tap(int origin, int dilation) {
-    return origin >= 0 ? 0 : (-origin + dilation - 1) / dilation;
-}
-
-static inline int end_tap(int origin, int dilation, int size, int taps) {
-    if (size - origin <= 0) return 0;
-    int n = (size - origin + dilation - 1) / dilation;
-    return n < taps ? n : taps;
-}
+#include "bench_window.h"
 
 void bench_kernel_conv_2d(const bench_conv_params_t *p, uint8_t *arena) {
     const int8_t *in = (const int8_t *)(arena + p->in_offset);
@@ -30,10 +21,12 @@ void bench_kernel_conv_2d(const bench_conv_params_t *p, uint8_t *arena) {
     const uint32_t filter_size = (uint32_t)p->k_h * k_w * in_c;
     for (int oy = 0; oy < p->out_h; ++oy) {
         const int y0 = oy * p->stride_h - p->pad_h;
-        const int ky_lo = first_tap(y0, p->dilation_h), ky_hi = end_tap(y0, p->dilation_h, p->in_h, p->k_h);
+        const int ky_lo = bench_first_tap(y0, p->dilation_h);
+        const int ky_hi = bench_end_tap(y0, p->dilation_h, p->in_h, p->k_h);
         for (int ox = 0; ox < p->out_w; ++ox) {
             const int x0 = ox * p->stride_w - p->pad_w;
-            const int kx_lo = first_tap(x0, p->dilation_w), kx_hi = end_tap(x0, p->dilation_w, in_w, k_w);
+            const int kx_lo = bench_first_tap(x0, p->dilation_w);
+            const int kx_hi = bench_end_tap(x0, p->dilation_w, in_w, k_w);
             const int inside = ky_lo == 0 && ky_hi == p->k_h && kx_lo == 0 && kx_hi == k_w;
             const int32_t *bias = inside ? p->bias_folded : p->bias;
             int8_t *dst = out + ((uint32_t)oy * p->out_w + ox) * out_c;

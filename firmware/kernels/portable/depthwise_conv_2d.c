@@ -10,16 +10,7 @@
  * reload them after every store. */
 #include "bench_kernels.h"
 #include "bench_fixedpoint.h"
-
-static inline int first_tap(int origin, int dilation) {
-    return origin >= 0 ? 0 : (-origin + dilation - 1) / dilation;
-}
-
-static inline int end_tap(int origin, int dilation, int size, int taps) {
-    if (size - origin <= 0) return 0;
-    int n = (size - origin + dilation - 1) / dilation;
-    return n < taps ? n : taps;
-}
+#include "bench_window.h"
 
 void bench_kernel_depthwise_conv_2d(const bench_conv_params_t *p, uint8_t *arena) {
     const int8_t *const in = (const int8_t *)(arena + p->in_offset);
@@ -37,10 +28,10 @@ void bench_kernel_depthwise_conv_2d(const bench_conv_params_t *p, uint8_t *arena
     const int row_step = dil_h * in_w * in_c;
     for (int oy = 0; oy < out_h; ++oy) {
         const int y0 = oy * stride_h - pad_h;
-        const int ky_lo = first_tap(y0, dil_h), ky_hi = end_tap(y0, dil_h, in_h, k_h);
+        const int ky_lo = bench_first_tap(y0, dil_h), ky_hi = bench_end_tap(y0, dil_h, in_h, k_h);
         for (int ox = 0; ox < out_w; ++ox) {
             const int x0 = ox * stride_w - pad_w;
-            const int kx_lo = first_tap(x0, dil_w), kx_hi = end_tap(x0, dil_w, in_w, k_w);
+            const int kx_lo = bench_first_tap(x0, dil_w), kx_hi = bench_end_tap(x0, dil_w, in_w, k_w);
             const int inside = ky_lo == 0 && ky_hi == k_h && kx_lo == 0 && kx_hi == k_w;
             const int32_t *const bias = inside ? p->bias_folded : p->bias;
             const int32_t x_offset = inside ? 0 : in_offset;
