@@ -224,14 +224,20 @@ static void cmd_hil_output(void) {
     bench_uart_puts("\r\n");
 }
 
+/* "<tag> index=<i> op=<OP>": the head of each per-layer line. */
+static void put_layer_head(const char *tag, uint32_t i) {
+    bench_uart_puts(tag);
+    bench_uart_puts(" index=");
+    bench_put_u32(i);
+    bench_uart_puts(" op=");
+    bench_uart_puts(bench_op_name(bench_model.layers[i].op));
+}
+
 static void cmd_hil_layers(void) {
     for (uint32_t i = 0; i < bench_model.n_layers; ++i) {
         const bench_layer_t *layer = &bench_model.layers[i];
         uint64_t cycles = bench_layer_cycles(i);
-        bench_uart_puts("m-hil-layer index=");
-        bench_put_u32(i);
-        bench_uart_puts(" op=");
-        bench_uart_puts(bench_op_name(layer->op));
+        put_layer_head("m-hil-layer", i);
         bench_uart_puts(" macs=");
         bench_put_u32(layer->macs);
         bench_uart_puts(" timer_ticks=");
@@ -265,10 +271,7 @@ static void cmd_hil_layer_crc(void) {
     for (uint32_t i = 0; i < bench_model.n_layers; ++i) {
         const bench_layer_t *layer = &bench_model.layers[i];
         bench_invoke_layer(i);
-        bench_uart_puts("m-hil-layer-crc index=");
-        bench_put_u32(i);
-        bench_uart_puts(" op=");
-        bench_uart_puts(bench_op_name(layer->op));
+        put_layer_head("m-hil-layer-crc", i);
         bench_uart_puts(" bytes=");
         bench_put_u32(layer->out_bytes);
         bench_uart_puts(" crc32=");
