@@ -100,7 +100,10 @@ def _width(table: Table) -> int | None:
 @click.option("--results-dir", type=click.Path(path_type=Path), default=Path("results"), show_default=True)
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
               help="also write the rows (main and per layer) as JSON to FILE")
-def bench(board_name: str, model_ids: list[str], results_dir: Path, json_path: Path | None) -> None:
+@click.option("--markdown", is_flag=True,
+              help="print only the main table, as Markdown, on stdout (the rest goes to stderr)")
+def bench(board_name: str, model_ids: list[str], results_dir: Path, json_path: Path | None,
+          markdown: bool) -> None:
     """Benchmark the MLPerf Tiny models on one board, beside TFLite Micro's figures (DESIGN §7).
 
     Each model runs once (2 timed inferences after 1 warm-up: QEMU's counts are exact) and its record is
@@ -128,11 +131,15 @@ def bench(board_name: str, model_ids: list[str], results_dir: Path, json_path: P
         layers[model_id] = bench_report.layer_rows(record)
 
     main_table = bench_report.main_table(rows, spec.name)
-    out = Console(width=_width(main_table))
-    out.print(main_table)
-    for row in rows:
-        if layers.get(row.model):
-            out.print(bench_report.layer_table(row, layers[row.model]))
+    if markdown:
+        click.echo(bench_report.markdown_table(rows), nl=False)
+        out = err
+    else:
+        out = Console(width=_width(main_table))
+        out.print(main_table)
+        for row in rows:
+            if layers.get(row.model):
+                out.print(bench_report.layer_table(row, layers[row.model]))
     machine = spec.qemu.machine if spec.qemu else None
     for line in bench_report.provenance_lines(session.records, spec.name, machine, spec.core.value):
         out.print(line, soft_wrap=True)

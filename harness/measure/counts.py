@@ -72,7 +72,7 @@ def _from_plugin(result: TargetResult, image: FirmwareImage, warmup: int, n: int
                                f"({warmup} warm-up + {n} timed)")
     timed = groups[warmup:warmup + n]
     totals = [end - begin for begin, _, end in timed]
-    begin, marks, end = timed[-1]
+    _, marks, end = timed[-1]
     if len(marks) != len(image.layers):
         raise MeasurementError(f"instruction counter saw {len(marks)} layers; the model has {len(image.layers)}")
     per_layer = [b - a for a, b in zip(marks, [*marks[1:], end])]

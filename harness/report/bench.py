@@ -70,7 +70,7 @@ class ModelRow:
     stack_bytes: int | None            # high-water mark
     matches_reference: bool | None
     latency_source: str | None
-    counts_identical: bool | None      # every timed inference gave the same count
+    counts_identical: bool | None      # every timed inference gave the same count; None below 2 inferences
     run_id: str | None = None          # the stored record's id
 
     @property
@@ -106,7 +106,7 @@ def model_row(record: RunRecord, base: TflmBaseline) -> ModelRow:
         code=check("code_bytes", record.code_bytes, base.tflm_cmsis_code_bytes, TARGETS.code_vs_tflm_cmsis),
         weights_bytes=record.weights_bytes, stack_bytes=record.stack_bytes,
         matches_reference=record.matches_reference, latency_source=record.latency_source,
-        counts_identical=len(set(timed)) == 1 if timed else None, run_id=record.run_id or None)
+        counts_identical=len(set(timed)) == 1 if len(timed) >= 2 else None, run_id=record.run_id or None)
 
 
 def skipped_row(model: str, reason: str, base: TflmBaseline) -> ModelRow:
@@ -209,6 +209,33 @@ def main_table(rows: Iterable[ModelRow], board: str) -> Table:
     return t
 
 
+MARKDOWN_COLUMNS = ("model", "insn/inference", "insn/MAC", "vs TFLM reference", "vs TFLM+CMSIS-NN", "arena B", "vs TFLM",
+                    "code B", "vs TFLM+CMSIS-NN", "weights B", "stack B", "bit-exact")
+
+
+def markdown_table(rows: Iterable[ModelRow]) -> str:
+    """The main figures as a Markdown table (the README's table is this text, checked by a test).
+
+    >>> row = model_row(RunRecord("ad01", "qemu-m4", "hilbench-aot", "qemu", "ok", macs=264_192,
+    ...     instructions_per_inference=800_000, arena_bytes=1_408, code_bytes=11_104, weights_bytes=270_880,
+    ...     stack_bytes=200, matches_reference=True), TFLM["ad01"])
+    >>> print(markdown_table([row]).splitlines()[-1])
+    | ad01 | 800,000 | 3.03 | 0.409 | 1.37 | 1,408 | 0.546 | 11,104 | 0.223 | 270,880 | 200 | yes |
+    """
+    def ratio(c: Check) -> str:
+        return "-" if c.ratio is None else f"{c.ratio:.3f}" + ("" if c.passed else " (missed)")
+
+    lines = ["| " + " | ".join(MARKDOWN_COLUMNS) + " |", "|" + "---|" * len(MARKDOWN_COLUMNS)]
+    for r in rows:
+        model = r.model if r.status == "ok" else f"{r.model} ({r.status})"
+        exact = "-" if r.matches_reference is None else ("yes" if r.matches_reference else "NO")
+        cells = [model, _n(r.instructions_per_inference), _f(r.instructions_per_mac, ".2f") or "-",
+                 ratio(r.instructions), _f(r.vs_tflm_cmsis, ".2f") or "-", _n(r.arena.ours), ratio(r.arena), _n(r.code.ours), ratio(r.code),
+                 _n(r.weights_bytes), _n(r.stack_bytes), exact]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def layer_table(row: ModelRow, layers: Sequence[LayerRow]) -> Table:
     """One row per layer, and a footer with the sum over layers (the rest is outside any layer)."""
     t = Table(title=f"{row.model}: per layer ({_n(row.instructions_per_inference)} instructions per inference)",
@@ -247,9 +274,14 @@ def provenance_lines(records: Sequence[RunRecord], board: str, machine: str | No
     if ran:
         timed = {f"{r.inferences} timed after {r.warmup} warm-up" for r in ran}
         differ = [r.model for r in ran if len(set(r.instructions_timed)) > 1]
-        lines.append(f"inferences: {', '.join(sorted(timed))}; "
-                     + (f"counts differ between inferences for {', '.join(differ)} (median shown)"
-                        if differ else "identical counts on every timed inference"))
+        single = [r.model for r in ran if len(r.instructions_timed) < 2]
+        if differ:
+            verdict = f"counts differ between inferences for {', '.join(differ)} (median shown)"
+        elif single:  # one value cannot show that the counts repeat
+            verdict = f"fewer than 2 timed inferences for {', '.join(single)}: repeatability not checked"
+        else:
+            verdict = "identical counts on every timed inference"
+        lines.append(f"inferences: {', '.join(sorted(timed))}; {verdict}")
         lines.append(f"emulator: {_join(r.provenance.get('emulator') for r in ran)}; "
                      f"compiler: {_join(r.provenance.get('compiler') for r in ran)}; "
                      f"harness commit: {_join(r.provenance.get('git_commit') for r in ran)}")
