@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets up hilbench on a Debian/Ubuntu machine that has Python 3 and git, then runs a job.
 #   ./bootstrap.sh bench   the reference suite on the default emulated boards, ending in a table
-#   ./bootstrap.sh test    the harness's own tests
+#   ./bootstrap.sh test    ruff, mypy --strict, the harness's own tests and doctests, the reference suite
 #   ./bootstrap.sh setup   set up only
 # Installs, when missing: gcc-arm-none-eabi, libnewlib-arm-none-eabi, qemu-system-arm, gcc (for the
 # QEMU plugin) and python3-venv (apt-get, through sudo when not root); then a virtual environment
@@ -42,6 +42,11 @@ case "$job" in
          .venv/bin/python -m pytest suites/mlperf_tiny --hil-board qemu-m4 --hil-board qemu-m7 -p no:cacheprovider "$@" || status=$?
          .venv/bin/hilbench bench --board qemu-m4 || status=$?
          exit "$status" ;;
-  test)  exec .venv/bin/python -m pytest tests "$@" ;;
+  test)  # static checks, the harness's tests and doctests, then the reference suite; every step must pass
+         .venv/bin/ruff check harness tests suites
+         .venv/bin/mypy --strict harness
+         .venv/bin/python -m pytest tests harness --doctest-modules -p no:cacheprovider "$@"
+         .venv/bin/python -m pytest suites/mlperf_tiny --hil-board qemu-m4 -p no:cacheprovider \
+           --hil-results-dir build/ci-results ;;
   *) echo "bootstrap: unknown job '$job'; expected bench, test or setup" >&2; exit 2 ;;
 esac
