@@ -38,7 +38,11 @@ def interpret(model: bytes, *inputs: Any) -> bytes:
     """The tflite-micro interpreter's output bytes for a model given as bytes (any output dtype)."""
     from tflite_micro.python.tflite_micro import runtime  # a dependency of the project: never skipped
 
-    ip = runtime.Interpreter.from_bytes(model, arena_size=1 << 20)
+    from harness.model import parse_model
+    from harness.model.reference import interpreter_arena_bytes
+
+    arena_bytes = interpreter_arena_bytes(parse_model(model, name="interpret"))
+    ip = runtime.Interpreter.from_bytes(model, arena_size=arena_bytes)
     for i, x in enumerate(inputs):
         ip.set_input(x, i)
     ip.invoke()

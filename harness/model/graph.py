@@ -116,6 +116,7 @@ class Graph:
     operators: tuple[Operator, ...]
     inputs: tuple[int, ...]
     outputs: tuple[int, ...]
+    file_bytes: int = 0              # size of the .tflite it was parsed from
 
     @property
     def input(self) -> Tensor:

@@ -2,7 +2,11 @@
 
 Code after this check (quantization math, code generation, kernels) trusts it:
 every operator is in ``SUPPORTED_OPS``, activations are int8 with per-tensor
-quantization, weights are constant int8, biases constant int32.
+quantization, weights are constant int8, biases constant int32, and every scale
+the compiler reads is > 0 with its zero point in -128..127 (the loader has
+already refused scales that are not finite and zero points outside int32).
+Graph inputs and outputs are checked first, so a float model input gets the
+conversion hint rather than a complaint about the QUANTIZE behind it.
 """
 
 from __future__ import annotations
@@ -23,36 +27,63 @@ def _fail(op: Operator, message: str) -> ModelError:
     return ModelError(f"operator {op.index} ({op.opcode}): {message}")
 
 
+def _count(n: int, noun: str) -> str:
+    """``1 input``, ``3 inputs``."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def tensor_label(t: Tensor) -> str:
+    """How messages name a tensor: its index and its name in the file."""
+    return f"tensor {t.index} ({t.name!r})"
+
+
 def _activation_tensor(g: Graph, op: Operator, index: int, role: str) -> Tensor:
     if index < 0:
         raise _fail(op, f"{role} tensor is missing")
     t = g.tensors[index]
+    what = f"{role} {tensor_label(t)}"
     if t.dtype is not Dtype.INT8:
-        raise _fail(op, f"{role} tensor {index} is {t.dtype.name}; only INT8 activations are supported")
+        raise _fail(op, f"{what} is {t.dtype.name}; only INT8 activations are supported")
     if t.quant is None or t.quant.per_channel:
-        raise _fail(op, f"{role} tensor {index} needs per-tensor quantization (one scale and zero point)")
+        scales = 0 if t.quant is None else len(t.quant.scale)
+        raise _fail(op, f"{what} has {_count(scales, 'scale')}; activations need per-tensor quantization "
+                        "(one scale and one zero point)")
     if not t.quant.scale[0] > 0:
-        raise _fail(op, f"{role} tensor {index} has scale {t.quant.scale[0]}; expected > 0")
+        raise _fail(op, f"{what} has scale {t.quant.scale[0]}; expected > 0")
     if not -128 <= t.quant.zero_point[0] <= 127:
-        raise _fail(op, f"{role} tensor {index} has zero point {t.quant.zero_point[0]}; expected -128..127")
+        raise _fail(op, f"{what} has zero point {t.quant.zero_point[0]}; expected -128..127 (INT8)")
     if t.is_constant:
-        raise _fail(op, f"{role} tensor {index} is constant; constant activations are not supported")
+        raise _fail(op, f"{what} is constant; constant activations are not supported")
     return t
 
 
 def _weights(g: Graph, op: Operator, index: int, rank: int, channels_axis: int) -> Tensor:
     t = g.tensors[index] if index >= 0 else None
     if t is None or not t.is_constant or t.dtype is not Dtype.INT8 or len(t.shape) != rank:
-        raise _fail(op, f"weights must be a constant INT8 tensor of rank {rank}")
+        got = "no tensor" if t is None else (f"{tensor_label(t)}, {'' if t.is_constant else 'not constant, '}"
+                                             f"{t.dtype.name} {list(t.shape)}")
+        raise _fail(op, f"weights must be a constant INT8 tensor of rank {rank}; got {got}")
+    what = f"weights {tensor_label(t)}"
     if t.quant is None:
-        raise _fail(op, f"weights tensor {index} has no quantization")
+        raise _fail(op, f"{what} has no quantization; expected a scale per tensor or per output channel")
     channels = t.shape[channels_axis]
     if t.quant.per_channel and (len(t.quant.scale) != channels or t.quant.axis != channels_axis):
-        raise _fail(op, f"weights tensor {index} has {len(t.quant.scale)} scales on axis {t.quant.axis}; "
+        raise _fail(op, f"{what} has {len(t.quant.scale)} scales on axis {t.quant.axis}; "
                         f"expected 1 or {channels} on axis {channels_axis}")
-    if any(not s > 0 for s in t.quant.scale):
-        raise _fail(op, f"weights tensor {index} has a scale <= 0")
+    for c, (scale, zero_point) in enumerate(zip(t.quant.scale, t.quant.zero_point)):
+        if not scale > 0:
+            raise _fail(op, f"{what} has scale {scale} (channel {c}); expected > 0")
+        if not -128 <= zero_point <= 127:
+            raise _fail(op, f"{what} has zero point {zero_point} (channel {c}); expected -128..127 (INT8)")
     return t
+
+
+def _symmetric(op: Operator, w: Tensor, accepted: str) -> None:
+    """Refuse weights with a zero point other than 0, naming the first such channel."""
+    assert w.quant is not None  # checked by _weights
+    for c, zero_point in enumerate(w.quant.zero_point):
+        if zero_point != 0:
+            raise _fail(op, f"weights {tensor_label(w)} has zero point {zero_point} (channel {c}); {accepted}")
 
 
 def _bias(g: Graph, op: Operator, index: int, channels: int) -> None:
@@ -60,7 +91,7 @@ def _bias(g: Graph, op: Operator, index: int, channels: int) -> None:
         return
     t = g.tensors[index]
     if not t.is_constant or t.dtype is not Dtype.INT32 or t.elements != channels:
-        raise _fail(op, f"bias must be a constant INT32 tensor of {channels} elements; got "
+        raise _fail(op, f"bias must be a constant INT32 tensor of {channels} elements; got {tensor_label(t)}, "
                         f"{t.dtype.name} {list(t.shape)}{'' if t.is_constant else ' (not constant)'}")
 
 
@@ -74,8 +105,8 @@ def _check_fully_connected(g: Graph, op: Operator) -> None:
     x = _activation_tensor(g, op, op.inputs[0], "input")
     w = _weights(g, op, op.inputs[1], 2, 0)
     y = _activation_tensor(g, op, op.outputs[0], "output")
-    if w.quant is not None and w.quant.per_channel and any(z != 0 for z in w.quant.zero_point):
-        raise _fail(op, "per-channel weights need zero points of 0")
+    if w.quant is not None and w.quant.per_channel:
+        _symmetric(op, w, "per-channel weights need zero points of 0")
     if op.option("weights_format") != 0:
         raise _fail(op, f"weights format {op.option('weights_format')} is not supported; DEFAULT (0) only")
     out_depth, in_depth = w.shape
@@ -105,8 +136,7 @@ def _check_conv_2d(g: Graph, op: Operator) -> None:
     w = _weights(g, op, op.inputs[1], 4, 0)
     y = _activation_tensor(g, op, op.outputs[0], "output")
     _nhwc_batch1(op, x, y)
-    if w.quant is not None and any(z != 0 for z in w.quant.zero_point):
-        raise _fail(op, "weights zero points must all be 0 (symmetric int8, as TFLite emits)")
+    _symmetric(op, w, "weights zero points must all be 0 (symmetric int8, as TFLite emits)")
     out_c, k_h, k_w, in_c = w.shape
     if in_c != x.shape[3]:
         raise _fail(op, f"weights take {in_c} input channels, the input has {x.shape[3]} "
@@ -121,8 +151,7 @@ def _check_depthwise_conv_2d(g: Graph, op: Operator) -> None:
     w = _weights(g, op, op.inputs[1], 4, 3)
     y = _activation_tensor(g, op, op.outputs[0], "output")
     _nhwc_batch1(op, x, y)
-    if w.quant is not None and any(z != 0 for z in w.quant.zero_point):
-        raise _fail(op, "weights zero points must all be 0 (symmetric int8, as TFLite emits)")
+    _symmetric(op, w, "weights zero points must all be 0 (symmetric int8, as TFLite emits)")
     _, k_h, k_w, out_c = w.shape
     dm = op.option("depth_multiplier")
     if w.shape[0] != 1 or out_c != x.shape[3] * dm:
@@ -323,14 +352,71 @@ _CHECKS = {
 }
 
 
-def validate(g: Graph) -> None:
-    """Raise ``ModelError`` for anything the compiler cannot take."""
+RUN_IO = ("exactly 1 input and exactly 1 output are supported (the firmware loads one input buffer, as the "
+          "MLPerf Tiny protocol does, and returns one output)")
+HOST_IO = ("at least 1 input and exactly 1 output are supported (several inputs only in the host build of the "
+           "kernels; a run on the firmware takes exactly 1 input)")
+
+
+def graph_io_problem(g: Graph, *, several_inputs: bool = False) -> str | None:
+    """Why ``g`` has graph inputs or outputs the compiler cannot feed or read; None when it has not.
+
+    A run feeds one input buffer and reads one output: exactly 1 input and exactly 1 output. With
+    ``several_inputs`` more inputs pass, which only the host build of the kernels can feed (the operator
+    tests). The loader and ``build_firmware`` both ask this, so the two say the same thing.
+    """
+    inputs_ok = len(g.inputs) >= 1 if several_inputs else len(g.inputs) == 1
+    if inputs_ok and len(g.outputs) == 1:
+        return None
+    return (f"{_count(len(g.inputs), 'input')} and {_count(len(g.outputs), 'output')}; "
+            f"{HOST_IO if several_inputs else RUN_IO}")
+
+
+_INT8_CONVERSION = ("quantize it fully to int8 (Optimize.DEFAULT, a representative dataset, "
+                    "TFLITE_BUILTINS_INT8, inference_input_type=tf.int8, inference_output_type=tf.int8)")
+
+
+def _check_graph_dtypes(g: Graph, where: str) -> None:
+    """Graph inputs must be INT8 and the output INT8 or FLOAT32 from a final DEQUANTIZE.
+
+    Checked before the operators: a float model input feeds a QUANTIZE whose float input the per-operator
+    check would name instead of the conversion setting that removes it (DESIGN §8b).
+    """
+    consumers = {t: [op for op in g.operators if t in op.inputs] for t in g.inputs}
+    for index in g.inputs:
+        t = g.tensors[index]
+        if t.dtype is Dtype.INT8:
+            continue
+        quantize_first = bool(consumers[index]) and all(op.opcode == "QUANTIZE" for op in consumers[index])
+        hint = ("convert with inference_input_type=tf.int8 (and inference_output_type=tf.int8), so that the "
+                "model starts with int8 instead of a QUANTIZE from float" if quantize_first else
+                _INT8_CONVERSION)
+        raise ModelError(f"{where}: graph input {tensor_label(t)} is {t.dtype.name}; INT8 is required: {hint}")
+    y = g.output
+    producer = next((op for op in g.operators if g.outputs[0] in op.outputs), None)
+    if y.dtype is Dtype.INT8 or (y.dtype is Dtype.FLOAT32 and producer is not None
+                                 and producer.opcode == "DEQUANTIZE"):
+        return
+    # a float output not from DEQUANTIZE comes from a float operator: the model is not int8 inside
+    hint = _INT8_CONVERSION if y.dtype is Dtype.FLOAT32 else "convert with inference_output_type=tf.int8"
+    made_by = f" from operator {producer.index} ({producer.opcode})" if producer is not None else ""
+    raise ModelError(f"{where}: graph output {tensor_label(y)} is {y.dtype.name}{made_by}; INT8, or FLOAT32 "
+                     f"from a final DEQUANTIZE, is required: {hint}")
+
+
+def validate(g: Graph, *, several_inputs: bool) -> None:
+    """Raise ``ModelError`` for anything the compiler cannot take.
+
+    ``several_inputs``: accept more than one graph input (the host build of the kernels); a run on the
+    firmware takes exactly one (``graph_io_problem``).
+    """
     where = f"model {g.path or g.name}"
+    problem = graph_io_problem(g, several_inputs=several_inputs)
+    if problem:
+        raise ModelError(f"{where}: {problem}")
     if not g.operators:
         raise ModelError(f"{where}: the graph has no operators")
-    if not g.inputs or len(g.outputs) != 1:
-        raise ModelError(f"{where}: {len(g.inputs)} inputs and {len(g.outputs)} outputs; at least 1 input and "
-                         "exactly 1 output are supported")
+    _check_graph_dtypes(g, where)
     available = set(g.inputs) | {t.index for t in g.tensors if t.is_constant}
     for op in g.operators:
         missing = [t for t in op.inputs if t >= 0 and t not in available]
@@ -345,18 +431,12 @@ def validate(g: Graph) -> None:
             raise ModelError(f"{where}: operator {op.index} is {op.opcode}, which is not supported; "
                              f"supported operators: {list(SUPPORTED_OPS)}")
         if len(op.outputs) != 1 or not op.inputs:
-            raise ModelError(f"{where}: operator {op.index} ({op.opcode}) has {len(op.inputs)} inputs and "
-                             f"{len(op.outputs)} outputs; expected at least 1 and exactly 1")
+            raise ModelError(f"{where}: operator {op.index} ({op.opcode}) has {_count(len(op.inputs), 'input')} "
+                             f"and {_count(len(op.outputs), 'output')}; expected at least 1 input and exactly "
+                             "1 output")
         try:
             _CHECKS[op.opcode](g, op)
         except ModelError as exc:
             raise ModelError(f"{where}: {exc}") from None
         except (KeyError, IndexError) as exc:
             raise ModelError(f"{where}: operator {op.index} ({op.opcode}) is malformed: {exc}") from None
-    for index in g.inputs:
-        if g.tensors[index].dtype is not Dtype.INT8:
-            raise ModelError(f"{where}: graph input tensor {index} is {g.tensors[index].dtype.name}; INT8 is "
-                             "required (convert with inference_input_type=tf.int8)")
-    if g.output.dtype not in (Dtype.INT8, Dtype.FLOAT32):
-        raise ModelError(f"{where}: graph output tensor {g.outputs[0]} is {g.output.dtype.name}; INT8 (or FLOAT32 "
-                         "from a final DEQUANTIZE) is required")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import random
 import re
 from pathlib import Path
@@ -14,16 +13,7 @@ from harness.firmware.codegen import generate, safe_text
 from harness.firmware.planner import plan_memory
 from harness.model import Dtype, Graph, load_model, parse_model
 from harness.model.quant import ACT_RELU6, activation_range, quantize_multiplier, round_half_away
-
-# This file sits at <repo>/tests/model/, so parents[3] is the directory holding both the repo and shared/.
-MODELS = Path(os.environ.get("HILBENCH_MODELS_DIR", Path(__file__).resolve().parents[3] / "shared" / "models"))
-
-
-def model_path(filename: str) -> Path:
-    p = MODELS / filename
-    if not p.is_file():
-        pytest.skip(f"{filename} not found in {MODELS}")
-    return p
+from tests.conftest import model_path  # fails under CI=true when the model is absent; skips elsewhere
 
 
 @pytest.fixture(scope="module")

@@ -8,12 +8,15 @@ import numpy as np
 import pytest
 
 from harness.errors import ModelError
-from harness.model import load_model
+from harness.model import load_model, parse_model
 from harness.model.builder import OpDef, TensorDef, build_model
 from harness.model.graph import Dtype
-from harness.model.reference import default_input, reference_layer_outputs, reference_output
-
-pytest.importorskip("tflite_micro.python.tflite_micro.runtime")
+from harness.model.reference import (
+    default_input,
+    interpreter_arena_bytes,
+    reference_layer_outputs,
+    reference_output,
+)
 
 RNG = np.random.default_rng(7)
 
@@ -79,3 +82,40 @@ def test_interpreter_failure_is_a_model_error(tmp_path: Path) -> None:
         reference_layer_outputs(str(tmp_path / "gone.tflite"), g, default_input(g))
     with pytest.raises(ModelError, match="host interpreter failed"):
         reference_output(str(tmp_path / "gone.tflite"), g, default_input(g))
+
+
+def _relu_chain(path: Path, shape: tuple[int, ...]) -> Path:
+    """x -RELU-> h -RELU-> y, all int8 of ``shape``: a file of a few hundred bytes, activations of 3 x shape."""
+    tensors = [TensorDef(name, shape, Dtype.INT8, (0.1,), (-3,)) for name in ("x", "h", "y")]
+    path.write_bytes(build_model(tensors, [OpDef("RELU", (0,), (1,)), OpDef("RELU", (1,), (2,))], [0], [2]))
+    return path
+
+
+def test_a_model_whose_activations_dwarf_its_file_runs_in_the_interpreter(tmp_path: Path) -> None:
+    from tflite_micro.python.tflite_micro import runtime
+
+    path = _relu_chain(tmp_path / "wide.tflite", (1, 128, 128, 8))
+    g = load_model(path)
+    assert 10 * g.file_bytes < g.input.nbytes  # the interpreter's default arena cannot hold even the input
+    with pytest.raises(RuntimeError, match="allocate"):
+        runtime.Interpreter.from_file(str(path))
+    x = default_input(g, seed=5)
+    expected = np.maximum(np.frombuffer(x, np.int8), -3).tobytes()
+    assert reference_output(str(path), g, x) == expected
+    assert reference_layer_outputs(str(path), g, x) == [expected, expected]
+
+
+def test_the_arena_size_holds_two_128x128_inputs_and_is_at_least_the_default() -> None:
+    from tflite_micro.python.tflite_micro import runtime
+
+    tensors = [TensorDef(name, (1, 128, 128), Dtype.INT8, (0.1,), (0,)) for name in ("a", "b", "y")]
+    model = build_model(tensors, [OpDef("ADD", (0, 1), (2,))], [0, 1], [2])
+    g = parse_model(model, name="add")  # several inputs: the host build's rule
+    arena = interpreter_arena_bytes(g)
+    assert arena % 16 == 0 and arena >= 10 * len(model) and arena >= 2 * 3 * 128 * 128
+    a, b = (RNG.integers(-60, 60, (1, 128, 128), dtype=np.int8) for _ in range(2))
+    interpreter = runtime.Interpreter.from_bytes(model, arena_size=arena)
+    interpreter.set_input(a, 0)
+    interpreter.set_input(b, 1)
+    interpreter.invoke()
+    np.testing.assert_array_equal(interpreter.get_output(0), a.astype(np.int16) + b)

@@ -50,8 +50,8 @@ def test_unsupported_operator_names_it_its_index_and_the_supported_set() -> None
 
 
 def test_int16_activations_are_refused_with_the_dtype_named() -> None:
-    msg = refused(fc_model(x_dtype=Dtype.INT16))
-    assert "operator 0 (FULLY_CONNECTED)" in msg and "INT16" in msg and "INT8" in msg
+    msg = refused(fc_model(x_dtype=Dtype.INT16))  # the graph input is checked before its operator
+    assert "graph input tensor 0 ('x') is INT16; INT8 is required" in msg and "TFLITE_BUILTINS_INT8" in msg
 
 
 def test_several_subgraphs_are_refused() -> None:
@@ -74,7 +74,7 @@ def test_a_buffer_shorter_than_its_shape_is_refused() -> None:
 def test_float_graph_input_is_refused_with_a_hint() -> None:
     tensors = [TensorDef("x", (1, 8), Dtype.FLOAT32), act("q", (1, 8))]
     msg = refused(build_model(tensors, [OpDef("QUANTIZE", (0,), (1,))], [0], [1]))
-    assert "FLOAT32" in msg and "INT8" in msg
+    assert "FLOAT32" in msg and "INT8" in msg and "inference_input_type=tf.int8" in msg
 
 
 def test_operators_out_of_execution_order_are_refused() -> None:

@@ -1,0 +1,208 @@
+"""Refusals a user can act on: each names the model, the tensor or operator, the bad value and what is
+accepted, in plain Python values, and comes before anything deeper can fail less clearly."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, cast
+
+import numpy as np
+import pytest
+
+from harness.boards import load_board
+from harness.errors import ModelError
+from harness.firmware.build import build_firmware
+from harness.model.builder import OpDef, TensorDef, build_model
+from harness.model.graph import Dtype
+from harness.model.loader import load_model, parse_model
+
+RUN_IO = "exactly 1 input and exactly 1 output are supported"
+
+
+def act(name: str, shape: tuple[int, ...], dtype: Dtype = Dtype.INT8, scale: float = 0.1, zp: int = 0,
+        **kw: Any) -> TensorDef:
+    return TensorDef(name, shape, dtype, (scale,), (zp,), **kw)
+
+
+def fc_model(x: TensorDef | None = None, w_scale: tuple[float, ...] = (0.01,), w_zp: tuple[int, ...] = (0,),
+             y: TensorDef | None = None) -> bytes:
+    """x[1,8] -FULLY_CONNECTED-> y[1,4], per-tensor weights unless given several scales."""
+    w = np.ones((4, 8), dtype=np.int8).tobytes()
+    tensors = [x or act("x", (1, 8)), TensorDef("w", (4, 8), Dtype.INT8, w_scale, w_zp, data=w),
+               y or act("y", (1, 4))]
+    return build_model(tensors, [OpDef("FULLY_CONNECTED", (0, 1, -1), (2,))], [0], [2])
+
+
+def refused(buf: bytes) -> str:
+    with pytest.raises(ModelError) as info:
+        parse_model(buf, name="bad")
+    assert info.value.status == "model"
+    return str(info.value)
+
+
+def as_dtype(number: int) -> Dtype:
+    """A stand-in for a TFLite type the loader has no ``Dtype`` for; the builder writes only its number."""
+    return cast(Dtype, SimpleNamespace(value=number))
+
+
+# -- 1. a type the loader does not read is named -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(("number", "name"), [(12, "UINT64"), (13, "RESOURCE"), (18, "BFLOAT16")])
+def test_a_type_the_loader_does_not_read_gets_its_tflite_name_and_the_supported_set(number: int, name: str) -> None:
+    msg = refused(fc_model(x=TensorDef("x", (1, 8), as_dtype(number))))
+    assert f"model bad: tensor 0 ('x'): type {name} (TFLite TensorType {number}) is not supported" in msg
+    assert "INT8" in msg and "FLOAT32" in msg and "unknown type number" not in msg
+
+
+def test_a_type_number_outside_the_schema_says_so_with_the_number() -> None:
+    msg = refused(fc_model(x=TensorDef("x", (1, 8), as_dtype(99))))
+    assert "tensor 0 ('x'): type number 99 is not a TFLite TensorType" in msg and "0..18" in msg
+
+
+# -- 4. the float-input hint comes before the per-operator check -------------------------------------------
+
+
+def _float_in_quantize_fc(dequantize: bool) -> bytes:
+    """x float32 -QUANTIZE-> q -FULLY_CONNECTED-> h [-DEQUANTIZE-> y float32]: the usual published model."""
+    w = np.ones((4, 8), dtype=np.int8).tobytes()
+    tensors = [TensorDef("x", (1, 8), Dtype.FLOAT32), act("q", (1, 8)),
+               TensorDef("w", (4, 8), Dtype.INT8, (0.01,), (0,), data=w), act("h", (1, 4))]
+    ops = [OpDef("QUANTIZE", (0,), (1,)), OpDef("FULLY_CONNECTED", (1, 2, -1), (3,))]
+    if dequantize:
+        tensors.append(TensorDef("y", (1, 4), Dtype.FLOAT32))
+        ops.append(OpDef("DEQUANTIZE", (3,), (4,)))
+    return build_model(tensors, ops, [0], [len(tensors) - 1])
+
+
+@pytest.mark.parametrize("dequantize", [False, True], ids=["int8-output", "dequantize-output"])
+def test_a_float_input_before_quantize_gets_the_conversion_hint_not_a_quantize_complaint(dequantize: bool) -> None:
+    msg = refused(_float_in_quantize_fc(dequantize))
+    assert "graph input tensor 0 ('x') is FLOAT32; INT8 is required" in msg
+    assert "inference_input_type=tf.int8" in msg
+    assert "operator" not in msg  # not "operator 0 (QUANTIZE): input tensor 0 is FLOAT32"
+
+
+def test_a_float_output_after_dequantize_is_accepted() -> None:
+    w = np.ones((4, 8), dtype=np.int8).tobytes()
+    tensors = [act("x", (1, 8)), TensorDef("w", (4, 8), Dtype.INT8, (0.01,), (0,), data=w), act("h", (1, 4)),
+               TensorDef("y", (1, 4), Dtype.FLOAT32)]
+    ops = [OpDef("FULLY_CONNECTED", (0, 1, -1), (2,)), OpDef("DEQUANTIZE", (2,), (3,))]
+    g = parse_model(build_model(tensors, ops, [0], [3]), name="ok")
+    assert g.output.dtype is Dtype.FLOAT32
+
+
+def test_a_float_output_of_a_float_operator_names_the_operator_and_full_int8_conversion() -> None:
+    msg = refused(fc_model(y=TensorDef("y", (1, 4), Dtype.FLOAT32)))
+    assert "graph output tensor 2 ('y') is FLOAT32 from operator 0 (FULLY_CONNECTED)" in msg
+    assert "FLOAT32 from a final DEQUANTIZE" in msg and "TFLITE_BUILTINS_INT8" in msg
+
+
+def test_int16_activations_inside_the_graph_name_the_operator() -> None:
+    tensors = [act("x", (1, 8)), act("h", (1, 8), Dtype.INT16), act("y", (1, 8))]
+    ops = [OpDef("RELU", (0,), (1,)), OpDef("RELU", (1,), (2,))]
+    msg = refused(build_model(tensors, ops, [0], [2]))
+    assert "operator 0 (RELU): output tensor 1 ('h') is INT16; only INT8 activations are supported" in msg
+
+
+# -- 5. one rule for graph inputs and outputs, in one message ----------------------------------------------
+
+
+def _two_inputs() -> bytes:
+    tensors = [act("a", (1, 8)), act("b", (1, 8)), act("y", (1, 8))]
+    return build_model(tensors, [OpDef("ADD", (0, 1), (2,))], [0, 1], [2])
+
+
+def _three_outputs() -> bytes:
+    tensors = [act("x", (1, 8)), act("a", (1, 8)), act("b", (1, 8)), act("c", (1, 8))]
+    return build_model(tensors, [OpDef("RELU", (0,), (k,)) for k in (1, 2, 3)], [0], [1, 2, 3])
+
+
+def test_a_run_refuses_several_inputs_with_the_same_words_as_the_firmware_build(tmp_path: Path) -> None:
+    path = tmp_path / "two_inputs.tflite"
+    path.write_bytes(_two_inputs())
+    with pytest.raises(ModelError) as loaded:
+        load_model(path)
+    assert f"model {path}: 2 inputs and 1 output; {RUN_IO}" in str(loaded.value)
+    graph = parse_model(_two_inputs(), name="two_inputs")  # the host build of the kernels takes it
+    assert len(graph.inputs) == 2
+    with pytest.raises(ModelError) as built:  # refused before code generation or the compiler
+        build_firmware(graph, load_board("qemu-m4"), "two_inputs")
+    assert str(built.value) == f"model two_inputs: {str(loaded.value).split(': ', 1)[1]}"
+
+
+def test_several_outputs_are_refused_with_counts_in_the_right_number(tmp_path: Path) -> None:
+    path = tmp_path / "three_outputs.tflite"
+    path.write_bytes(_three_outputs())
+    with pytest.raises(ModelError, match=r": 1 input and 3 outputs; exactly 1 input and exactly 1 output"):
+        load_model(path)
+    msg = refused(_three_outputs())  # the host-build rule differs only in the inputs it takes
+    assert "1 input and 3 outputs; at least 1 input and exactly 1 output are supported" in msg
+    assert "1 inputs" not in msg
+
+
+# -- 6. quantization parameters out of range are refused at the edge ---------------------------------------
+
+
+@pytest.mark.parametrize(("zp", "where"), [(1 << 40, "weights"), (-(1 << 40), "weights"), (1 << 40, "input")])
+def test_a_zero_point_outside_int32_is_a_model_error_naming_tensor_value_and_range(zp: int, where: str) -> None:
+    buf = fc_model(w_zp=(zp,)) if where == "weights" else fc_model(x=act("x", (1, 8), zp=zp))
+    msg = refused(buf)
+    tensor = "tensor 1 ('w')" if where == "weights" else "tensor 0 ('x')"
+    assert f"{tensor}: zero point {zp} (channel 0) is outside int32 (-2147483648..2147483647)" in msg
+
+
+def test_a_weights_zero_point_outside_int8_is_refused_by_the_operator() -> None:
+    msg = refused(fc_model(w_zp=(300,)))
+    assert "operator 0 (FULLY_CONNECTED): weights tensor 1 ('w') has zero point 300 (channel 0)" in msg
+    assert "-128..127" in msg
+
+
+@pytest.mark.parametrize("scale", [float("nan"), float("inf"), float("-inf")])
+@pytest.mark.parametrize("where", ["weights", "input"])
+def test_a_scale_that_is_not_finite_is_refused_at_the_loader(scale: float, where: str) -> None:
+    buf = fc_model(w_scale=(scale,)) if where == "weights" else fc_model(x=act("x", (1, 8), scale=scale))
+    msg = refused(buf)
+    tensor = "tensor 1 ('w')" if where == "weights" else "tensor 0 ('x')"
+    assert f"{tensor}: scale {scale} (channel 0) is not a finite number; expected a scale > 0" in msg
+
+
+@pytest.mark.parametrize("scale", [0.0, -0.5])
+def test_a_scale_not_above_zero_names_the_tensor_the_value_and_the_channel(scale: float) -> None:
+    msg = refused(fc_model(w_scale=(0.01, 0.02, scale, 0.01), w_zp=(0, 0, 0, 0)))
+    assert f"weights tensor 1 ('w') has scale {scale} (channel 2); expected > 0" in msg
+    msg = refused(fc_model(y=act("y", (1, 4), scale=scale)))
+    assert f"output tensor 2 ('y') has scale {scale}; expected > 0" in msg
+
+
+def test_fewer_zero_points_than_scales_are_refused() -> None:
+    msg = refused(fc_model(w_scale=(0.01, 0.02, 0.03, 0.04), w_zp=(0, 0)))
+    assert "tensor 1 ('w'): 4 scales and 2 zero points; expected one zero point per scale" in msg
+
+
+# -- 3. messages hold Python values, never numpy reprs -----------------------------------------------------
+
+
+REFUSALS: dict[str, Callable[[], bytes]] = {
+    "dynamic shape": lambda: fc_model(x=act("x", (1, 8), shape_signature=(-1, -1))),
+    "unknown dtype": lambda: fc_model(x=TensorDef("x", (1, 8), as_dtype(12))),
+    "zero point beyond int32": lambda: fc_model(w_zp=(1 << 40,)),
+    "nan scale": lambda: fc_model(x=act("x", (1, 8), scale=float("nan"))),
+    "zero weights scale": lambda: fc_model(w_scale=(0.0,)),
+    "activation zero point": lambda: fc_model(y=act("y", (1, 4), zp=200)),
+    "weights zero point": lambda: fc_model(w_zp=(-129,)),
+    "float output": lambda: fc_model(y=TensorDef("y", (1, 4), Dtype.FLOAT32)),
+    "float input": lambda: _float_in_quantize_fc(True),
+    "three outputs": _three_outputs,
+    "softmax quantization": lambda: build_model([act("x", (1, 8)), act("y", (1, 8), scale=0.2, zp=3)],
+                                                [OpDef("SOFTMAX", (0,), (1,), {"beta": 1.0})], [0], [1]),
+}
+
+
+@pytest.mark.parametrize("case", list(REFUSALS))
+def test_refusals_hold_no_numpy_reprs(case: str) -> None:
+    msg = refused(REFUSALS[case]())
+    assert "np." not in msg and "numpy" not in msg, msg
+    assert msg.startswith("model bad: ")
