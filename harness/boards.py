@@ -1,12 +1,22 @@
 """Board definitions: ``boards/*.toml`` validated into frozen ``BoardSpec`` values.
 
 A board file is data only (DESIGN §3). It is checked once, here, when loaded;
-the rest of the harness trusts a ``BoardSpec``.
+the rest of the harness trusts a ``BoardSpec``: addresses and sizes fit the
+32-bit address space, clocks are whole MHz up to ``MAX_CLOCK_HZ``, the UART
+divisor is at least 16, and the power figure is finite and positive.
+
+A board is named two ways (``load_board``): by name, a file in ``boards/``
+(``qemu-m4`` is ``boards/qemu-m4.toml``; a name never reaches outside that
+folder), or by a path ending in ``.toml``, a user's own board file, whose path
+the ``BoardSpec.source`` keeps and the run record's ``provenance.board_file``
+reports.
 """
 
 from __future__ import annotations
 
 import enum
+import math
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +31,10 @@ else:  # pragma: no cover
 
 BOARDS_DIR = Path(__file__).resolve().parent.parent / "boards"
 DEFAULT_BOARD = "qemu-m4"
+ADDRESS_SPACE = 1 << 32               # Cortex-M: 32-bit addresses
+MAX_CLOCK_HZ = 2_000_000_000          # above any Cortex-M part; the firmware holds clocks in uint32_t
+MIN_UART_DIVISOR = 16                 # CMSDK BAUDDIV and STM32 BRR (16x oversampling) need clock/baud >= 16
+_BOARD_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.+-]*")
 
 
 class Core(str, enum.Enum):
@@ -138,20 +152,51 @@ def parse_board(data: dict[str, Any], source: str) -> BoardSpec:
     )
     for sub, table in (("", data), (" [memory]", memory), (" [uart]", uart), (" [power]", power)):
         _no_extra(table, where + sub)
+    _check_numbers(spec, where)
+    return spec
+
+
+def _check_numbers(spec: BoardSpec, where: str) -> None:
+    """Ranges ``_take`` cannot know: the address space, clocks, the UART divisor, the power figure."""
     for key in ("clock_hz", "flash_bytes", "ram_bytes", "uart_clock_hz", "baud", "stack_bytes"):
         if getattr(spec, key) <= 0:
             raise ConfigError(f"{where}: {key} is {getattr(spec, key)}; expected a number > 0")
+    for key in ("flash_origin", "ram_origin", "uart_base"):
+        if getattr(spec, key) >= ADDRESS_SPACE:
+            raise ConfigError(f"{where}: {key} is {getattr(spec, key):#x}; expected a 32-bit address "
+                              f"(below {ADDRESS_SPACE:#x})")
+    for region in ("flash", "ram"):
+        origin, size = getattr(spec, f"{region}_origin"), getattr(spec, f"{region}_bytes")
+        if origin + size > ADDRESS_SPACE:
+            raise ConfigError(f"{where}: {region}_origin {origin:#x} + {region}_bytes {size} ends at "
+                              f"{origin + size:#x}; expected the region to end at or below {ADDRESS_SPACE:#x}")
+    if spec.uart_base % 4:
+        raise ConfigError(f"{where}: uart base {spec.uart_base:#x}; expected a multiple of 4 (word registers)")
+    clocks = {"clock_hz": spec.clock_hz, "uart clock_hz": spec.uart_clock_hz}
+    if spec.qemu is not None and spec.qemu.icount_systick_hz is not None:
+        clocks["qemu icount_systick_hz"] = spec.qemu.icount_systick_hz
+    for key, hz in clocks.items():
+        if not 0 < hz <= MAX_CLOCK_HZ:
+            raise ConfigError(f"{where}: {key} is {hz}; expected 1 to {MAX_CLOCK_HZ} Hz")
+    if spec.baud > spec.uart_clock_hz // MIN_UART_DIVISOR:
+        raise ConfigError(f"{where}: baud {spec.baud} with a uart clock_hz of {spec.uart_clock_hz}; expected at "
+                          f"most {spec.uart_clock_hz // MIN_UART_DIVISOR} (a divisor of {MIN_UART_DIVISOR} or more)")
     if spec.stack_bytes >= spec.ram_bytes:
         raise ConfigError(f"{where}: stack_bytes {spec.stack_bytes} leaves no RAM of {spec.ram_bytes}")
     if spec.clock_hz % 1_000_000:
         raise ConfigError(f"{where}: clock_hz {spec.clock_hz} must be a whole number of MHz")
-    return spec
+    mw = spec.active_power_mw
+    if mw is not None and not (math.isfinite(mw) and mw > 0):
+        raise ConfigError(f"{where}: [power] active_mw is {mw}; expected a finite number > 0")
 
 
 def load_board_file(path: Path) -> BoardSpec:
+    """Read and validate one board file; raises ``ConfigError`` (unreadable, not TOML, not UTF-8, invalid)."""
+    if not path.is_file():
+        raise ConfigError(f"board file {path}: not found or not a regular file")
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"board file {path}: cannot read it: {exc}") from exc
     spec = parse_board(data, str(path))
     if spec.name != path.stem:
@@ -159,15 +204,56 @@ def load_board_file(path: Path) -> BoardSpec:
     return spec
 
 
+@dataclass(frozen=True)
+class BoardScan:
+    """The boards of a folder that load, and an error for each file that does not."""
+
+    boards: dict[str, BoardSpec]
+    errors: tuple[ConfigError, ...]
+
+
+def scan_boards(boards_dir: Path = BOARDS_DIR) -> BoardScan:
+    """Every board file in ``boards_dir``: one bad file does not hide the others."""
+    boards: dict[str, BoardSpec] = {}
+    errors: list[ConfigError] = []
+    for path in sorted(boards_dir.glob("*.toml")):
+        try:
+            boards[path.stem] = load_board_file(path)
+        except ConfigError as exc:
+            errors.append(exc)
+    return BoardScan(boards, tuple(errors))
+
+
 def all_boards(boards_dir: Path = BOARDS_DIR) -> dict[str, BoardSpec]:
-    """Every board in ``boards_dir``, by name."""
-    return {p.stem: load_board_file(p) for p in sorted(boards_dir.glob("*.toml"))}
+    """Every board in ``boards_dir``, by name; raises the first file's ``ConfigError`` if one is bad."""
+    scan = scan_boards(boards_dir)
+    if scan.errors:
+        raise scan.errors[0]
+    return scan.boards
+
+
+def board_names(boards_dir: Path = BOARDS_DIR) -> list[str]:
+    return sorted(p.stem for p in boards_dir.glob("*.toml"))
 
 
 def load_board(name: str, boards_dir: Path = BOARDS_DIR) -> BoardSpec:
-    """The board called ``name``; raises ``ConfigError`` naming the boards that exist."""
+    """The board called ``name`` in ``boards_dir``, or the user's board file ``name`` if it ends in ``.toml``.
+
+    A name is only a board's name: one containing a path separator or starting with a dot is refused
+    (``../../tmp/x`` never reaches outside ``boards_dir``). A name ending in ``.toml`` is a path to a
+    board file, relative to the working directory; its board's name must be the file's stem and differ
+    from every name in ``boards_dir``, so that a record's ``board`` always means one thing, and its path
+    is the spec's ``source``. Raises ``ConfigError`` naming the boards that exist.
+    """
+    known = board_names(boards_dir)
+    if name.endswith(".toml"):
+        path = Path(name)
+        if path.stem in known:
+            raise ConfigError(f"board file {path}: {path.stem!r} is the name of a board in {boards_dir}; "
+                              "give the file and its board another name")
+        return load_board_file(path)
     path = boards_dir / f"{name}.toml"
-    if not path.is_file():
-        known = sorted(p.stem for p in boards_dir.glob("*.toml"))
-        raise ConfigError(f"unknown board {name!r}; expected one of {known}")
+    if not _BOARD_NAME.fullmatch(name) or not path.is_file():
+        raise ConfigError(f"unknown board {name!r}; expected one of {known} "
+                          "or the path of a board file ending in .toml")
     return load_board_file(path)

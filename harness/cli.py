@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -11,71 +12,104 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from harness.boards import DEFAULT_BOARD, all_boards, load_board
-from harness.errors import HarnessError
+from harness.boards import DEFAULT_BOARD, load_board, scan_boards
+from harness.errors import HarnessError, StoreError
 from harness.model.zoo import MLPERF_TINY, mlperf_tiny_path, models_dir
 from harness.report import bench as bench_report
 from harness.report.baselines import TFLM
 from harness.report.table import runs_table
-from harness.runner import RunOptions
+from harness.runner import MAX_INFERENCES, MAX_SEED, RunOptions
 from harness.session import HilSession
+from harness.targets.process import sigterm_raises_keyboard_interrupt
 
 
 @click.group()
 @click.version_option(package_name="hilbench")
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """Benchmark int8 TinyML models on Cortex-M boards, emulated or real."""
+    # SIGTERM (timeout, a cancelled CI job, kill) ends a run as Ctrl-C does: targets close, QEMU stops
+    ctx.call_on_close(sigterm_raises_keyboard_interrupt())
 
 
 @main.command()
 def boards() -> None:
-    """List the boards: core, clock, flash and RAM (the real part's limits)."""
+    """List the boards: core, clock, flash and RAM (the real part's limits).
+
+    A board file that does not load is named on stderr after the table of the others; the exit status is
+    then 1.
+    """
     t = Table(title="hilbench boards")
     for col in ("board", "core", "FPU", "clock MHz", "flash KiB", "RAM KiB", "target", "notes"):
         t.add_column(col)
-    try:
-        specs = all_boards()
-    except HarnessError as exc:
-        raise click.ClickException(str(exc)) from None
-    for b in specs.values():
+    scan = scan_boards()
+    for b in scan.boards.values():
         note = f"limits of {b.emulates}" if b.emulates else b.description
-        t.add_row(b.name + (" (default)" if b.name == DEFAULT_BOARD else ""), b.core.value, b.fpu or "-",
-                  str(b.clock_hz // 1_000_000), f"{b.flash_bytes / 1024:g}", f"{b.ram_bytes / 1024:g}",
-                  b.target + (f" {b.qemu.machine}" if b.qemu else ""), note)
-    Console().print(t)
+        cells = (b.name + (" (default)" if b.name == DEFAULT_BOARD else ""), b.core.value, b.fpu or "-",
+                 str(b.clock_hz // 1_000_000), f"{b.flash_bytes / 1024:g}", f"{b.ram_bytes / 1024:g}",
+                 b.target + (f" {b.qemu.machine}" if b.qemu else ""), note)
+        t.add_row(*(escape(c) for c in cells))
+    Console(width=_width(t)).print(t)
+    err = Console(stderr=True)
+    for exc in scan.errors:
+        err.print(f"[red]not loaded[/red]: {escape(str(exc))}", soft_wrap=True)
+    sys.exit(1 if scan.errors else 0)
 
 
 @main.command()
 @click.argument("model")
 @click.option("--board", "board_names", multiple=True, default=[DEFAULT_BOARD], show_default=True,
-              help="board to run on; repeat for several")
-@click.option("--inferences", type=click.IntRange(min=1), default=5, show_default=True)
-@click.option("--warmup", type=click.IntRange(min=0), default=1, show_default=True)
-@click.option("--seed", type=int, default=0, show_default=True, help="seed of the random int8 input")
+              help="board to run on, or the path of a board file ending in .toml; repeat for several")
+@click.option("--inferences", type=click.IntRange(1, MAX_INFERENCES), default=5, show_default=True)
+@click.option("--warmup", type=click.IntRange(0, MAX_INFERENCES), default=1, show_default=True)
+@click.option("--seed", type=click.IntRange(0, MAX_SEED), default=0, show_default=True,
+              help="seed of the random int8 input")
 @click.option("--results-dir", type=click.Path(path_type=Path), default=Path("results"), show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="print the run record(s) as JSON on stdout")
 def run(model: str, board_names: tuple[str, ...], inferences: int, warmup: int, seed: int, results_dir: Path,
         as_json: bool) -> None:
-    """Compile MODEL (a .tflite or a known id such as ad01), run it on each board, store the records."""
+    """Compile MODEL (a .tflite or a known id such as ad01), run it on each board, store the records.
+
+    The results are printed even when a record cannot be stored; the store's error follows them. Exit
+    status 0 when every run is ok and its record stored; 1 otherwise.
+    """
     try:
         specs = [load_board(n) for n in board_names]
+        session = HilSession(results_dir=results_dir, inferences=inferences, warmup=warmup)
+        options = RunOptions(seed=seed)
     except HarnessError as exc:
         raise click.ClickException(str(exc)) from None
-    session = HilSession(results_dir=results_dir, inferences=inferences, warmup=warmup)
     err = Console(stderr=True)
+    for name, spec in zip(board_names, specs):
+        if name.endswith(".toml"):
+            err.print(f"board {escape(spec.name)} from the board file {escape(spec.source)}", soft_wrap=True)
     for spec in specs:
-        with err.status(f"{model} on {spec.name}: compiling, running, measuring"):
-            session.run(model, spec, options=RunOptions(seed=seed))
+        # a StoreError leaves the record in session.unsaved: it is printed, then reported below
+        with err.status(f"{escape(model)} on {escape(spec.name)}: compiling, running, measuring"), \
+                contextlib.suppress(StoreError):
+            session.run(model, spec, options=options)
     if as_json:
         out = [r.to_dict() for r in session.records]
         click.echo(json.dumps(out[0] if len(out) == 1 else out, indent=2))
     else:
-        Console(width=None if sys.stdout.isatty() else 170).print(runs_table(session.records))
+        table = runs_table(session.records)
+        Console(width=_width(table)).print(table)
         for r in session.records:
             if not r.ok:
-                err.print(f"[red]{r.model} on {r.board}: {r.status}[/red]: {r.error}")
-        err.print(f"records: {session.store.runs_dir}")
-    sys.exit(0 if all(r.ok for r in session.records) else 1)
+                err.print(f"[red]{escape(r.model)} on {escape(r.board)}: {escape(r.status)}[/red]: "
+                          f"{escape(r.error or '')}", soft_wrap=True)
+    unsaved = _report_store(session, err)
+    sys.exit(0 if all(r.ok for r in session.records) and not unsaved else 1)
+
+
+def _report_store(session: HilSession, err: Console) -> bool:
+    """Say where the records went and which could not be stored; True if one could not."""
+    if session.saved:
+        err.print(f"records: {escape(str(session.store.runs_dir))}", soft_wrap=True)
+    for u in session.unsaved:
+        err.print(f"[red]record not stored[/red] ({escape(u.record.model)} on {escape(u.record.board)}, "
+                  f"status {escape(u.record.status)}): {escape(str(u.error))}", soft_wrap=True)
+    return bool(session.unsaved)
 
 
 def _model_ids(ctx: click.Context, param: click.Parameter, value: str) -> list[str]:
@@ -107,7 +141,8 @@ def bench(board_name: str, model_ids: list[str], results_dir: Path, json_path: P
     """Benchmark the MLPerf Tiny models on one board, beside TFLite Micro's figures (DESIGN §7).
 
     Each model runs once (2 timed inferences after 1 warm-up: QEMU's counts are exact) and its record is
-    stored. Exit status 0 when every model ran, is bit-exact and meets every target; 1 otherwise.
+    stored. Exit status 0 when every model ran, is bit-exact and meets every target, and every record
+    was stored; 1 otherwise.
     """
     try:
         spec = load_board(board_name)
@@ -122,11 +157,11 @@ def bench(board_name: str, model_ids: list[str], results_dir: Path, json_path: P
             reason = f"{models_dir() / MLPERF_TINY[model_id]} not found (set HILBENCH_MODELS_DIR)"
             rows.append(bench_report.skipped_row(model_id, reason, TFLM[model_id]))
             continue
-        try:  # run_model never raises for a failing run; this is the store failing to save a record
-            with err.status(f"{model_id} on {spec.name}: compiling, running, measuring"):
-                record = session.run(model_id, spec)
-        except HarnessError as exc:
-            raise click.ClickException(str(exc)) from None
+        # a StoreError leaves the record in session.unsaved: it is printed, then reported below
+        with err.status(f"{model_id} on {escape(spec.name)}: compiling, running, measuring"), \
+                contextlib.suppress(StoreError):
+            session.run(model_id, spec)
+        record = session.records[-1]
         rows.append(bench_report.model_row(record, TFLM[model_id]))
         layers[model_id] = bench_report.layer_rows(record)
 
@@ -157,8 +192,8 @@ def bench(board_name: str, model_ids: list[str], results_dir: Path, json_path: P
         out.print(f"[red]targets missed[/red]: {escape('; '.join(missed))}", soft_wrap=True)
     else:
         out.print(f"all {len(rows)} models ran, are bit-exact and meet every target")
-    err.print(f"records: {session.store.runs_dir}")
-    sys.exit(1 if missed else 0)
+    unsaved = _report_store(session, err)
+    sys.exit(1 if missed or unsaved else 0)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,8 @@
     ├── ConfigError               a bad board file, option or argument
     ├── ModelError                a model the compiler cannot take (malformed, unsupported op/dtype)
     ├── FitError                  a model too large for the board's flash or RAM
-    ├── ToolchainError            a missing cross compiler, QEMU or plugin (says how to install)
+    ├── ToolchainError            a missing cross or host compiler (says how to install)
+    │   └── EmulatorMissingError  a missing emulator such as QEMU (status ``boot``: nothing was built wrong)
     ├── BuildError                compiling or linking failed (keeps the command and stderr tail)
     ├── TargetError               the target could not be started or talked to
     │   ├── TargetTimeout         no answer in time (keeps the last lines of output)
@@ -46,6 +47,12 @@ class ToolchainError(HarnessError):
     status = "build"
 
 
+class EmulatorMissingError(ToolchainError):
+    """The emulator that runs the target is not installed; the firmware was built and is fine."""
+
+    status = "boot"
+
+
 class BuildError(HarnessError):
     """Compiling or linking failed; ``command`` and ``stderr_tail`` say how."""
 
@@ -69,15 +76,23 @@ class TargetTimeout(TargetError):
 
     status = "timeout"
 
-    def __init__(self, message: str, tail: Sequence[str] = (), log_path: str | None = None) -> None:
-        detail = message
-        if tail:
-            detail += "\n  last lines from the firmware:\n" + "\n".join(f"    {t}" for t in tail)
-        if log_path:
-            detail += f"\n  full log: {log_path}"
-        super().__init__(detail)
+    def __init__(self, message: str, tail: Sequence[str] = (), log_path: str | None = None,
+                 hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
         self.tail = list(tail)
-        self.log_path = log_path
+        self.log_path = log_path    # set later by whoever knows it; the text follows
+        self.hint = hint            # e.g. how to keep the log next time
+
+    def __str__(self) -> str:
+        detail = self.message
+        if self.tail:
+            detail += "\n  last lines from the firmware:\n" + "\n".join(f"    {t}" for t in self.tail)
+        if self.log_path:
+            detail += f"\n  full log: {self.log_path}"
+        if self.hint:
+            detail += f"\n  {self.hint}"
+        return detail
 
 
 class FirmwareFault(TargetError):

@@ -1,11 +1,14 @@
 """The pytest plugin: ``--hil-*`` options, the ``hil`` fixture, the end-of-session table.
 
-Hooks and fixtures only; the work is in ``harness.session`` and below.
+Hooks and fixtures only; the work is in ``harness.session`` and below. Under pytest-xdist each
+worker sends its records to the controller when it finishes (``workeroutput``), and the controller
+prints the one table of the whole session.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,44 +17,46 @@ from typing import Any
 import pytest
 
 from harness.boards import DEFAULT_BOARD, BoardSpec, load_board
-from harness.errors import ConfigError
+from harness.errors import ConfigError, StoreError
 from harness.model.zoo import ModelRef
 from harness.report.table import render_text
-from harness.runner import RunOptions
-from harness.session import HilSession
+from harness.runner import COUNT_LIMITS, MAX_INFERENCES, RunOptions
+from harness.session import HilSession, UnsavedRecord
 from harness.store import RunRecord
+from harness.targets.process import sigterm_raises_keyboard_interrupt
 
 SESSION_KEY = pytest.StashKey[HilSession]()
 BOARDS_KEY = pytest.StashKey[list[BoardSpec]]()
+WORKER_OUTPUT_KEY = "hilbench"   # config.workeroutput[...]: this worker's records, as JSON
 
 
-def _int_at_least(minimum: int, text: str) -> int:
+def _int_in_range(minimum: int, maximum: int, text: str) -> int:
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < minimum:
-        raise argparse.ArgumentTypeError(f"{value} must be >= {minimum}")
+    if not minimum <= value <= maximum:
+        raise argparse.ArgumentTypeError(f"{value} is out of range; expected {minimum} to {maximum}")
     return value
 
 
-def _positive_int(text: str) -> int:
-    return _int_at_least(1, text)
+def _inferences(text: str) -> int:
+    return _int_in_range(*COUNT_LIMITS["inferences"], text)
 
 
-def _non_negative_int(text: str) -> int:
-    return _int_at_least(0, text)
+def _warmup(text: str) -> int:
+    return _int_in_range(*COUNT_LIMITS["warmup"], text)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("hilbench", "hilbench: benchmark models on Cortex-M boards")
     group.addoption("--hil-board", action="append", metavar="BOARD", default=None,
-                    help=f"board to run on; repeat for several (default: {DEFAULT_BOARD}; "
-                         "`hilbench boards` lists them)")
-    group.addoption("--hil-inferences", type=_positive_int, metavar="N", default=None,
-                    help="timed inferences per run (default: 5)")
-    group.addoption("--hil-warmup", type=_non_negative_int, metavar="N", default=None,
-                    help="warm-up inferences before the timed ones (default: 1)")
+                    help=f"board to run on, or the path of a board file ending in .toml; repeat for "
+                         f"several (default: {DEFAULT_BOARD}; `hilbench boards` lists them)")
+    group.addoption("--hil-inferences", type=_inferences, metavar="N", default=None,
+                    help=f"timed inferences per run, 1 to {MAX_INFERENCES} (default: 5)")
+    group.addoption("--hil-warmup", type=_warmup, metavar="N", default=None,
+                    help=f"warm-up inferences before the timed ones, 0 to {MAX_INFERENCES} (default: 1)")
     group.addoption("--hil-results-dir", metavar="DIR", default=None,
                     help="where run records are written, one JSON file per run (default: results)")
 
@@ -66,6 +71,8 @@ def pytest_configure(config: pytest.Config) -> None:
     warmup = config.getoption("--hil-warmup")
     results = config.getoption("--hil-results-dir")
     config.stash[BOARDS_KEY] = boards
+    # SIGTERM (timeout, a cancelled CI job) stops the session as Ctrl-C does, so running targets close
+    config.add_cleanup(sigterm_raises_keyboard_interrupt())
     config.stash[SESSION_KEY] = HilSession(
         results_dir=Path(results) if results is not None else Path(config.rootpath) / "results",
         inferences=5 if inferences is None else inferences, warmup=1 if warmup is None else warmup)
@@ -86,7 +93,13 @@ class Hil:
 
     def run(self, model: str | Path | ModelRef, inferences: int | None = None, warmup: int | None = None,
             options: RunOptions | None = None) -> RunRecord:
-        return self.session.run(model, self.board, inferences=inferences, warmup=warmup, options=options)
+        """The run's record; fails the test when the record cannot be stored (the summary still shows it)."""
+        try:
+            return self.session.run(model, self.board, inferences=inferences, warmup=warmup, options=options)
+        except StoreError as exc:
+            record = self.session.records[-1]
+            pytest.fail(f"the run of {record.model} on {record.board} ended with status {record.status!r}, "
+                        f"but its record was not stored: {exc}", pytrace=False)
 
 
 @pytest.fixture(scope="session")
@@ -99,14 +112,47 @@ def hil(hil_session: HilSession, hil_board: BoardSpec) -> Iterator[Hil]:
     yield Hil(hil_session, hil_board)
 
 
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """On an xdist worker: hand this worker's records to the controller."""
+    workeroutput = getattr(session.config, "workeroutput", None)
+    hil = session.config.stash.get(SESSION_KEY, None)
+    if workeroutput is None or hil is None:
+        return
+    workeroutput[WORKER_OUTPUT_KEY] = json.dumps({
+        "records": [r.to_dict() for r in hil.records],
+        "saved": [str(p) for p in hil.saved],
+        "unsaved": [{"record": u.record.to_dict(), "error": str(u.error)} for u in hil.unsaved],
+    })
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    """On the xdist controller: take in a finished worker's records, for the summary."""
+    hil = node.config.stash.get(SESSION_KEY, None)
+    text = getattr(node, "workeroutput", {}).get(WORKER_OUTPUT_KEY)
+    if hil is None or text is None:
+        return
+    data = json.loads(text)
+    hil.records.extend(RunRecord.from_dict(r) for r in data["records"])
+    hil.saved.extend(Path(p) for p in data["saved"])
+    hil.unsaved.extend(UnsavedRecord(RunRecord.from_dict(u["record"]), StoreError(u["error"]))
+                       for u in data["unsaved"])
+
+
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
     session = config.stash.get(SESSION_KEY, None)
     if session is None or not session.records:
         return
     terminalreporter.section("hilbench")
-    for line in render_text(session.records).rstrip().splitlines():
+    # from several xdist workers the records come worker by worker: show them in the order they ran
+    records = sorted(session.records, key=lambda r: r.time_utc)
+    for line in render_text(records).rstrip().splitlines():
         terminalreporter.write_line(line)
     terminalreporter.write_line(
         "instructions: QEMU TCG plugin count (qemu-insn) or -icount timer (qemu-icount); "
         "latency: estimated from instructions at the board clock")
-    terminalreporter.write_line(f"{len(session.saved)} run records written to {session.store.runs_dir}")
+    if session.saved:
+        terminalreporter.write_line(f"{len(session.saved)} run records written to {session.store.runs_dir}")
+    for u in session.unsaved:
+        terminalreporter.write_line(f"record not stored ({u.record.model} on {u.record.board}, status "
+                                    f"{u.record.status}): {u.error}", red=True)

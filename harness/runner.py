@@ -30,7 +30,7 @@ from typing import Any
 
 import harness
 from harness.boards import BoardSpec
-from harness.errors import HarnessError, MeasurementError, TargetTimeout
+from harness.errors import ConfigError, HarnessError, MeasurementError, TargetTimeout
 from harness.firmware.build import BuildOptions, build_firmware
 from harness.measure import Measurement, measure
 from harness.model import load_model
@@ -40,12 +40,25 @@ from harness.paths import PROJECT_DIR
 from harness.protocol import DutClient
 from harness.store.record import RunRecord
 from harness.targets import create_target
+from harness.targets.process import keep_logs
 from harness.types import FirmwareImage
 
 RUNTIME = "hilbench-aot"
 EMULATED_INSN_PER_S = 150e6  # a slow CI machine under the counting plugin, for timeouts
 STOP_TIMEOUT_S = 5.0         # for the firmware to end after hil-exit
 STOP_TIMEOUT_DEAD_S = 1.0    # the same, when the layer search failed: the firmware may be dead or hung
+# the firmware parses `infer N W` into int32_t (firmware/src/main.c, parse_uint): N, W <= 2**31 - 1
+MAX_INFERENCES = 2**31 - 1
+MAX_SEED = 2**32 - 1         # numpy's default_rng refuses negative seeds; 32 bits are enough
+COUNT_LIMITS = {"inferences": (1, MAX_INFERENCES), "warmup": (0, MAX_INFERENCES), "seed": (0, MAX_SEED)}
+
+
+def check_counts(**values: int) -> None:
+    """Raise ``ConfigError`` unless each of inferences, warmup and seed given is in ``COUNT_LIMITS``."""
+    for name, value in values.items():
+        lo, hi = COUNT_LIMITS[name]
+        if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+            raise ConfigError(f"{name} is {value!r}; expected a whole number from {lo} to {hi}")
 
 
 @dataclass(frozen=True)
@@ -57,6 +70,9 @@ class RunOptions:
     counter: str = "auto"                  # QEMU: "auto", "plugin" or "icount"
     build: BuildOptions = field(default_factory=BuildOptions)
     timeout_s: float | None = None         # inference timeout; default from the model's MACs
+
+    def __post_init__(self) -> None:
+        check_counts(inferences=self.inferences, warmup=self.warmup, seed=self.seed)
 
 
 def git_commit() -> str:
@@ -194,9 +210,10 @@ def run_model(model: str | Path | ModelRef, board: BoardSpec, options: RunOption
     target_kind = target_name or board.target
     base = RunRecord(model=str(model), board=board.name, runtime=RUNTIME, target=target_kind, status="ok",
                      inferences=options.inferences, warmup=options.warmup,
+                     seed=options.seed if options.input_bytes is None else None,
                      board_flash_bytes=board.flash_bytes, board_ram_bytes=board.ram_bytes,
                      time_utc=now.isoformat(timespec="seconds"),
-                     run_id=f"{now:%Y%m%dT%H%M%S}-{board.name}-{Path(str(model)).stem}-{uuid.uuid4().hex[:6]}")
+                     run_id=f"{now:%Y%m%dT%H%M%S}-{board.name}-{Path(str(model)).stem[:48]}-{uuid.uuid4().hex[:6]}")
     image: FirmwareImage | None = None
     transcript: list[str] = []
     extra: dict[str, Any] = {}
@@ -226,7 +243,11 @@ def run_model(model: str | Path | ModelRef, board: BoardSpec, options: RunOption
             except TargetTimeout as exc:
                 workdir = getattr(target, "workdir", None)
                 if exc.log_path is None and workdir:
-                    exc.log_path = str(workdir)
+                    if keep_logs():  # else close() below removes the folder: name no path that will not exist
+                        exc.log_path = str(workdir)
+                    else:
+                        exc.hint = ("QEMU's work folder (its stderr and instruction log) is removed at the end "
+                                    "of the run; rerun with HILBENCH_KEEP_LOGS=1 to keep it")
                 raise
             result = target.stop(timeout_s=STOP_TIMEOUT_DEAD_S if session.search_failed else STOP_TIMEOUT_S)
         finally:
@@ -262,6 +283,7 @@ def run_model(model: str | Path | ModelRef, board: BoardSpec, options: RunOption
     except Exception as exc:  # noqa: BLE001  a bug of ours: still a record, and the session goes on
         record = replace(base, status="error", error=f"internal error: {type(exc).__name__}: {exc}")
     extra["wall_s"] = round(time.time() - started, 3)
+    extra["board_file"] = board.source
     if transcript:
         extra["transcript_tail"] = transcript[-8:]
     return replace(record, provenance=_provenance(image, extra))

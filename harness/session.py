@@ -6,34 +6,58 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from harness.boards import BoardSpec, load_board
-from harness.errors import ConfigError
+from harness.errors import StoreError
 from harness.model.zoo import ModelRef
-from harness.runner import RunOptions, run_model
+from harness.runner import RunOptions, check_counts, run_model
 from harness.store import ResultStore, RunRecord
 from harness.targets import qemu as _qemu  # noqa: F401  (registers the "qemu" backend)
 
 
+@dataclass(frozen=True)
+class UnsavedRecord:
+    """A record the store could not write: the run's result is still in ``HilSession.records``."""
+
+    record: RunRecord
+    error: StoreError
+
+
 @dataclass
 class HilSession:
+    """The runs of one pytest session or one CLI command.
+
+    ``records`` holds every run's record, saved or not; ``saved`` the files written; ``unsaved`` the
+    records the store failed to write, with why. Raises ``ConfigError`` for counts out of range
+    (``harness.runner.COUNT_LIMITS``).
+    """
+
     results_dir: Path
     inferences: int = 5
     warmup: int = 1
     records: list[RunRecord] = field(default_factory=list)
     saved: list[Path] = field(default_factory=list)
+    unsaved: list[UnsavedRecord] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        check_counts(inferences=self.inferences, warmup=self.warmup)
         self.store = ResultStore(self.results_dir)
 
     def run(self, model: str | Path | ModelRef, board: BoardSpec | str, inferences: int | None = None,
             warmup: int | None = None, options: RunOptions | None = None) -> RunRecord:
-        """Run ``model`` on ``board``, store the record, and return it. Never raises for a failing run."""
+        """Run ``model`` on ``board``, store the record, and return it. Never raises for a failing run.
+
+        Raises ``ConfigError`` for an unknown board or counts out of range, before anything runs, and
+        ``StoreError`` when the record cannot be written: the record is then kept in ``records`` and
+        ``unsaved``, so the result is not lost.
+        """
         spec = board if isinstance(board, BoardSpec) else load_board(board)
         opts = options or RunOptions()
         opts = replace(opts, inferences=self.inferences if inferences is None else inferences,
-                       warmup=self.warmup if warmup is None else warmup)
-        if opts.inferences < 1 or opts.warmup < 0:
-            raise ConfigError(f"inferences {opts.inferences} and warmup {opts.warmup}; expected >= 1 and >= 0")
+                       warmup=self.warmup if warmup is None else warmup)  # RunOptions checks the counts
         record = run_model(model, spec, opts)
         self.records.append(record)
-        self.saved.append(self.store.save(record))
+        try:
+            self.saved.append(self.store.save(record))
+        except StoreError as exc:
+            self.unsaved.append(UnsavedRecord(record, exc))
+            raise
         return record

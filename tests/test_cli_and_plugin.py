@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -33,7 +34,52 @@ def test_help_lists_the_hil_options(pytester: pytest.Pytester) -> None:
 def test_bad_option_value_is_rejected(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("--hil-inferences", "0")
     assert result.ret != 0
-    result.stderr.fnmatch_lines(["*--hil-inferences*0 must be >= 1*"])
+    result.stderr.fnmatch_lines(["*--hil-inferences*0 is out of range; expected 1 to 2147483647*"])
+
+
+@pytest.mark.parametrize("option, value, accepted", [
+    ("--hil-inferences", str(2**31), "1 to 2147483647"),
+    ("--hil-inferences", str(10**80), "1 to 2147483647"),
+    ("--hil-warmup", str(2**31), "0 to 2147483647"),
+    ("--hil-warmup", "-1", "0 to 2147483647"),
+])
+def test_counts_beyond_the_firmwares_are_rejected(pytester: pytest.Pytester, option: str, value: str,
+                                                  accepted: str) -> None:
+    result = pytester.runpytest(option, value)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"*{option}*{value} is out of range; expected {accepted}*"])
+
+
+FAKE_RUNS = """
+import harness.session
+from harness.store import RunRecord
+
+def fake_run(model, board, options, target_name=None):
+    return RunRecord(model=str(model), board=board.name, runtime="fake", target="qemu", status="ok",
+                     instructions_per_inference=4321, run_id=f"t-{model}")
+
+harness.session.run_model = fake_run
+"""
+
+
+def test_a_record_the_store_cannot_write_fails_its_test_and_is_in_the_summary(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(FAKE_RUNS)
+    pytester.makepyfile("""
+        def test_unstored(hil):
+            hil.run("m1")
+
+        def test_after_it(hil):
+            assert hil.session.records[0].model == "m1"
+    """)
+    (pytester.path / "res").write_text("a file where the results folder should be")
+    result = pytester.runpytest_subprocess("--hil-results-dir", "res", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines([
+        ("*the run of m1 on qemu-m4 ended with status 'ok', but its record was not stored: "
+         "cannot write run record res/runs/t-m1.json: *Not a directory*"),
+        "*hilbench*", "*m1*qemu-m4*ok*4,321*",
+        "record not stored (m1 on qemu-m4, status ok): cannot write run record res/runs/t-m1.json*"])
+    assert "Traceback" not in result.stdout.str() and "INTERNALERROR" not in result.stdout.str()
 
 
 @requires_qemu
@@ -55,6 +101,26 @@ def test_a_suite_run_writes_records_and_a_table(pytester: pytest.Pytester, tmp_p
     records = [json.loads(p.read_text()) for p in (results / "runs").glob("*.json")]
     assert sorted(r["board"] for r in records) == ["qemu-m3", "qemu-m4"]
     assert all(r["schema"] == 1 and r["provenance"]["compiler"] for r in records)
+
+
+@requires_qemu
+@requires_cc
+def test_the_summary_lists_every_record_under_xdist(pytester: pytest.Pytester, tmp_path: Path) -> None:
+    pytest.importorskip("xdist", reason="pip install pytest-xdist (the dev extra)")
+    pytester.makepyfile("""
+        import pytest
+
+        @pytest.mark.parametrize("seed", [1, 2])
+        def test_tinycnn(hil, seed):
+            from harness.runner import RunOptions
+            assert hil.run("tinycnn", inferences=1, warmup=0, options=RunOptions(seed=seed)).ok
+    """)
+    results = tmp_path / "res"
+    result = pytester.runpytest_subprocess("-n", "2", "--hil-results-dir", str(results), "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["*hilbench*", "*tinycnn*qemu-m4*ok*", "*tinycnn*qemu-m4*ok*",
+                                 f"*2 run records written to {results / 'runs'}*"])
+    assert sorted(json.loads(p.read_text())["seed"] for p in (results / "runs").glob("*.json")) == [1, 2]
 
 
 @requires_qemu

@@ -18,7 +18,7 @@ from harness.model.zoo import MLPERF_TINY
 from tests.conftest import model_path, requires_cc, requires_qemu
 
 README = Path(__file__).resolve().parents[1] / "README.md"
-TABLE = re.compile(r"<!-- bench-table: .*? -->\n(.*?)<!-- /bench-table -->", re.S)
+TABLE = re.compile(r"<!-- bench-table: .*? -->\n(.*?)<!-- /bench-table -->", re.DOTALL)
 
 
 def readme_table() -> str:

@@ -3,6 +3,15 @@
 Builds are cached by content hash: the hash covers every C source and header,
 the generated model sources, the linker script, the flags and the compiler's
 version, so an unchanged input never compiles twice.
+
+A build runs in ``<cache>/firmware/<folder>.tmp<pid>/`` and is renamed into place
+when it succeeded; any failure or interrupt removes the temporary folder, and
+those of dead processes are swept before the next build. It is reproducible:
+the compiler runs in the temporary folder with relative names and
+``-ffile-prefix-map``, so neither that folder nor the checkout's location
+reaches the ELF's debug information, and identical inputs give identical bytes.
+The ELF's sha256 is stored beside it and checked on every cache hit: a damaged
+cached ELF is rebuilt.
 """
 
 from __future__ import annotations
@@ -21,6 +30,7 @@ from harness.firmware.codegen import GeneratedModel, generate
 from harness.firmware.elfinfo import read_elf
 from harness.firmware.linker import linker_script
 from harness.model.graph import Graph
+from harness.model.support import graph_io_problem
 from harness.paths import PROJECT_DIR, cache_dir
 from harness.types import FirmwareImage, LayerSpec
 
@@ -54,6 +64,11 @@ COMMON_FLAGS = ("-mthumb", "-std=c11", "-g", "-Wall", "-Wextra", "-ffunction-sec
                 "-ffreestanding", "-fno-common", "-fno-unwind-tables", "-fno-asynchronous-unwind-tables")
 LINK_FLAGS = ("-nostdlib", "-nostartfiles", "-Wl,--gc-sections")
 CODE_ESTIMATE_BYTES = 16 * 1024  # runtime + kernels, for the check before building
+# part of the cache key: how the build is laid out changes the ELF's bytes (relative names, prefix maps)
+BUILD_LAYOUT = "cwd=build-folder;file-prefix-map=.,firmware"
+MODEL_NAME_CHARS = 48           # of the model id in a cache folder's name; the content hash tells builds apart
+ELF_SHA256_FILE = "firmware.elf.sha256"
+_TMP_SUFFIX = re.compile(r"\.tmp(\d+)$")
 
 
 @dataclass(frozen=True)
@@ -73,6 +88,58 @@ def content_hash(parts: list[str], files: list[Path]) -> str:
     for f in files:
         h.update(f.name.encode() + b"\0" + f.read_bytes())
     return h.hexdigest()[:24]
+
+
+def pid_alive(pid: int) -> bool:
+    """True when process ``pid`` exists (of any user); True off POSIX, where it cannot be checked safely.
+
+    Used to sweep the temporary folders of processes that were killed (here and in ``harness.targets``).
+    """
+    if os.name != "posix":
+        return True  # os.kill(pid, 0) ends the process on Windows
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def sweep_stale_builds(folder: Path) -> list[Path]:
+    """Remove ``*.tmp<pid>`` build folders in ``folder`` whose process no longer exists; those removed."""
+    removed: list[Path] = []
+    try:
+        entries = list(folder.iterdir())
+    except OSError:
+        return removed
+    for entry in entries:
+        m = _TMP_SUFFIX.search(entry.name)
+        if m is not None and not pid_alive(int(m.group(1))):
+            shutil.rmtree(entry, ignore_errors=True)
+            removed.append(entry)
+    return removed
+
+
+def cache_folder_name(board: BoardSpec, model_id: str, key: str) -> str:
+    """``<board>-<model>-<key>``: the model id made file-safe and cut to ``MODEL_NAME_CHARS``.
+
+    The key (a content hash of every input) keeps builds of models with the same first characters apart;
+    the cut keeps the name, plus ``.tmp<pid>``, under the 255 bytes a file system allows.
+    """
+    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", model_id)[:MODEL_NAME_CHARS]
+    return f"{board.name}-{safe}-{key}"
+
+
+def cached_elf_ok(elf: Path) -> bool:
+    """True when ``elf`` still has the sha256 written beside it when it was built."""
+    try:
+        want = (elf.parent / ELF_SHA256_FILE).read_text().split()[0]
+        return hashlib.sha256(elf.read_bytes()).hexdigest() == want
+    except (OSError, IndexError):
+        return False
 
 
 def find_compiler() -> str:
@@ -130,9 +197,10 @@ def build_firmware(graph: Graph, board: BoardSpec, model_id: str | None = None,
                    options: BuildOptions = BuildOptions()) -> FirmwareImage:
     """Generate, compile and link; raises FitError, ToolchainError or BuildError."""
     model_id = model_id or graph.name
-    if len(graph.inputs) != 1:
-        raise ModelError(f"model {model_id}: {len(graph.inputs)} input tensors; the firmware loads exactly one "
-                         "(the MLPerf Tiny protocol's single input buffer)")
+    # load_model's check, again for graphs parsed in memory: the firmware loads one input buffer
+    problem = graph_io_problem(graph)
+    if problem:
+        raise ModelError(f"model {model_id}: {problem}")
     gen = generate(graph, model_id)
     check_fit(gen, board, model_id)
     cc = find_compiler()
@@ -145,36 +213,66 @@ def build_firmware(graph: Graph, board: BoardSpec, model_id: str | None = None,
     headers = sorted((FIRMWARE_DIR / "include").glob("*.h"))
     script = linker_script(board)
 
-    key = content_hash([version, script, gen.model_c, gen.model_h, *flags, *LINK_FLAGS], [*sources, *headers])
-    out_dir = cache_dir() / "firmware" / f"{board.name}-{re.sub(r'[^A-Za-z0-9_.-]', '_', model_id)}-{key}"
+    key = content_hash([version, script, gen.model_c, gen.model_h, *flags, *LINK_FLAGS, BUILD_LAYOUT],
+                       [*sources, *headers])
+    out_dir = cache_dir() / "firmware" / cache_folder_name(board, model_id, key)
     elf = out_dir / "firmware.elf"
-    cached = elf.is_file()
+    cached = elf.is_file() and cached_elf_ok(elf)
     if not cached:
+        # not built, or a cached ELF that was damaged (truncated, edited, no sha256): build it again
+        sweep_stale_builds(out_dir.parent)
         tmp_dir = out_dir.with_name(out_dir.name + f".tmp{os.getpid()}")
-        tmp_dir.mkdir(parents=True, exist_ok=True)
-        (tmp_dir / "model.c").write_text(gen.model_c)
-        (tmp_dir / "model.h").write_text(gen.model_h)
-        (tmp_dir / "link.ld").write_text(script)
-        cmd = [cc, *flags, f"-I{FIRMWARE_DIR / 'include'}", f"-I{tmp_dir}", *map(str, sources),
-               str(tmp_dir / "model.c"), f"-T{tmp_dir / 'link.ld'}", *LINK_FLAGS,
-               f"-Wl,-Map={tmp_dir / 'firmware.map'}", "-o", str(tmp_dir / "firmware.elf"), "-lgcc"]
-        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-        if proc.returncode != 0:
-            tail = "\n".join(proc.stderr.strip().splitlines()[-15:])
-            overflow = re.findall(r"region `(\w+)' overflowed by (\d+) bytes", proc.stderr)
-            shutil.rmtree(tmp_dir, ignore_errors=True)
-            if overflow:
-                what = ", ".join(f"{region} by {n} bytes" for region, n in overflow)
-                raise FitError(f"model {model_id} does not fit board {board.name}: the link overflowed {what} "
-                               f"(board: {board.flash_bytes} bytes flash, {board.ram_bytes} bytes RAM)")
-            raise BuildError(f"building firmware for model {model_id} on board {board.name} failed",
-                             cmd, tail)
-        (tmp_dir / "build.cmd").write_text(" ".join(cmd) + "\n")
-        if out_dir.exists():
-            shutil.rmtree(tmp_dir, ignore_errors=True)  # another process built it meanwhile
-        else:
-            tmp_dir.rename(out_dir)
+        try:
+            files = {"model.c": gen.model_c, "model.h": gen.model_h, "link.ld": script}
+            _compile(tmp_dir, _command(cc, flags, sources, tmp_dir), files, board, model_id)
+            _publish(tmp_dir, out_dir)
+        finally:
+            shutil.rmtree(tmp_dir, ignore_errors=True)  # gone after _publish; left by an error or interrupt
     return _image(elf, board, model_id, graph, gen, version, flags, cached)
+
+
+def _command(cc: str, flags: list[str], sources: list[Path], tmp_dir: Path) -> list[str]:
+    """The compile-and-link command, run in ``tmp_dir`` with relative names for the files there.
+
+    The prefix maps turn ``tmp_dir`` into ``.`` and the firmware folder into ``firmware`` in the debug
+    information, so the same inputs give the same ELF bytes wherever and whenever they are built.
+    """
+    prefix_maps = [f"-ffile-prefix-map={tmp_dir}=.", f"-ffile-prefix-map={FIRMWARE_DIR}=firmware"]
+    return [cc, *flags, *prefix_maps, f"-I{FIRMWARE_DIR / 'include'}", "-I.", *map(str, sources), "model.c",
+            "-Tlink.ld", *LINK_FLAGS, "-Wl,-Map=firmware.map", "-o", "firmware.elf", "-lgcc"]
+
+
+def _compile(tmp_dir: Path, cmd: list[str], files: dict[str, str], board: BoardSpec, model_id: str) -> None:
+    """Write ``files`` into a fresh ``tmp_dir`` and run ``cmd`` there; raises FitError or BuildError."""
+    if tmp_dir.exists():
+        shutil.rmtree(tmp_dir)
+    tmp_dir.mkdir(parents=True)
+    for name, text in files.items():
+        (tmp_dir / name).write_text(text)
+    proc = subprocess.run(cmd, cwd=tmp_dir, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        tail = "\n".join(proc.stderr.strip().splitlines()[-15:])
+        overflow = re.findall(r"region `(\w+)' overflowed by (\d+) bytes", proc.stderr)
+        if overflow:
+            what = ", ".join(f"{region} by {n} bytes" for region, n in overflow)
+            raise FitError(f"model {model_id} does not fit board {board.name}: the link overflowed {what} "
+                           f"(board: {board.flash_bytes} bytes flash, {board.ram_bytes} bytes RAM)")
+        raise BuildError(f"building firmware for model {model_id} on board {board.name} failed", cmd, tail)
+    (tmp_dir / "build.cmd").write_text(" ".join(cmd) + "\n")
+    digest = hashlib.sha256((tmp_dir / "firmware.elf").read_bytes()).hexdigest()
+    (tmp_dir / ELF_SHA256_FILE).write_text(f"{digest}  firmware.elf\n")
+
+
+def _publish(tmp_dir: Path, out_dir: Path) -> None:
+    """Move a finished build into place, replacing a damaged one; keep another process's good one."""
+    if out_dir.exists() and not cached_elf_ok(out_dir / "firmware.elf"):
+        shutil.rmtree(out_dir, ignore_errors=True)
+    try:
+        tmp_dir.rename(out_dir)
+    except OSError:
+        if not cached_elf_ok(out_dir / "firmware.elf"):
+            raise BuildError(f"cannot move the build {tmp_dir} to {out_dir}") from None
+        # another process built it meanwhile; its ELF has the same bytes
 
 
 def _image(elf: Path, board: BoardSpec, model_id: str, graph: Graph, gen: GeneratedModel, version: str,

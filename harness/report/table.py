@@ -1,4 +1,8 @@
-"""The terminal table of a session's runs, rendered with rich."""
+"""The terminal table of a session's runs, rendered with rich.
+
+Every cell that holds text from the user or the firmware (model names, board names, statuses) is
+passed through ``rich.markup.escape``: a model called ``x[/x]`` is printed as it is, never parsed.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import io
 from collections.abc import Iterable
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from harness.store.record import RunRecord
@@ -24,8 +29,9 @@ def runs_table(records: Iterable[RunRecord], title: str = "hilbench runs") -> Ta
         t.add_column(col, justify=justify)  # type: ignore[arg-type]
     for r in records:
         latency = None if r.latency_us is None else r.latency_us / 1000
-        t.add_row(r.model, r.board, r.status if r.ok else f"[red]{r.status}[/red]",
-                  _n(r.instructions_per_inference), r.latency_source or "-",
+        status = escape(r.status)
+        t.add_row(escape(r.model), escape(r.board), status if r.ok else f"[red]{status}[/red]",
+                  _n(r.instructions_per_inference), escape(r.latency_source or "-"),
                   _n(latency, "{:,.2f}") + (" (est.)" if r.latency_estimated and latency is not None else ""),
                   _n(r.flash_bytes), _n(r.ram_bytes), _n(r.arena_bytes), _n(r.stack_bytes),
                   _n(r.fits_board, "{}"), _n(r.matches_reference, "{}"))

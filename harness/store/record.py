@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
+import types
+import typing
 from dataclasses import dataclass, field
 from typing import Any
+
+from harness.errors import StoreError
 
 SCHEMA_VERSION = 1
 STATUSES = ("ok", "config", "model", "build", "flash", "boot", "timeout", "fault", "mismatch", "measurement")
@@ -44,6 +49,7 @@ class RunRecord:
     energy_uj: float | None = None
     energy_source: str | None = None
     input_sha256: str | None = None
+    seed: int | None = None                # of the random input; None when the input was given
     output_hex: str | None = None
     reference_hex: str | None = None
     matches_reference: bool | None = None
@@ -54,15 +60,81 @@ class RunRecord:
     schema: int = SCHEMA_VERSION
     run_id: str = ""
     time_utc: str = ""
+    # fields this version does not know (from a newer harness or another tool), kept as read and
+    # written back beside the known ones by to_dict: a record is never trimmed by loading it
+    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
         return self.status == "ok"
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        """The record as JSON-ready data: the known fields, then the ``extra`` ones at the same level."""
+        data = dataclasses.asdict(self)
+        extra = data.pop("extra")
+        return {**{k: v for k, v in extra.items() if k not in data}, **data}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RunRecord:
-        known = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
+        """A record from ``to_dict`` data; unknown fields go to ``extra``.
+
+        Raises ``StoreError`` naming the field, its value and the type its annotation expects
+        (a bool is not an int; an int is a float), or a required field that is missing.
+        """
+        hints = _field_types()
+        values: dict[str, Any] = {}
+        extra: dict[str, Any] = {}
+        for key, value in data.items():
+            if key not in hints:
+                extra[key] = value
+                continue
+            if not _is_instance(value, hints[key]):
+                raise StoreError(f"field {key!r} is {_short(value)}; expected {_type_name(hints[key])}")
+            values[key] = value
+        missing = [f.name for f in dataclasses.fields(cls) if f.name in hints and f.name not in values
+                   and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
+        if missing:
+            raise StoreError(f"missing fields {missing}")
+        return cls(**values, extra=extra)
+
+
+@functools.cache
+def _field_types() -> dict[str, Any]:
+    """The record's fields and their annotations, evaluated; ``extra`` is not a field of the file."""
+    hints = typing.get_type_hints(RunRecord)
+    del hints["extra"]
+    return hints
+
+
+def _is_instance(value: Any, hint: Any) -> bool:
+    """Whether JSON-loaded ``value`` fits ``hint``: the annotations RunRecord uses, no more."""
+    if hint is Any:
+        return True
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        return any(_is_instance(value, h) for h in typing.get_args(hint))
+    if hint is type(None):
+        return value is None
+    if hint is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if origin is list:
+        (item,) = typing.get_args(hint) or (Any,)
+        return isinstance(value, list) and all(_is_instance(v, item) for v in value)
+    if origin is dict:
+        key, item = typing.get_args(hint) or (Any, Any)
+        return isinstance(value, dict) and all(_is_instance(k, key) and _is_instance(v, item)
+                                               for k, v in value.items())
+    return isinstance(value, hint)
+
+
+def _type_name(hint: Any) -> str:
+    if typing.get_origin(hint) is None:
+        return "None" if hint is type(None) else str(hint.__name__)
+    return str(hint).replace("typing.", "")
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."

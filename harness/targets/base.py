@@ -5,6 +5,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Self
 
 from harness.boards import BoardSpec
 from harness.errors import ConfigError
@@ -51,7 +52,7 @@ class Target(abc.ABC):
     def close(self) -> None:
         """Release everything (processes, ports); idempotent."""
 
-    def __enter__(self) -> Target:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

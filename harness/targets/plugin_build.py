@@ -29,8 +29,11 @@ def build_plugin() -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(f".tmp{os.getpid()}")
     cmd = [cc, "-O2", "-Wall", "-shared", "-fPIC", "-o", str(tmp), str(PLUGIN_SOURCE)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        raise BuildError("building the QEMU instruction-counting plugin failed", cmd, proc.stderr[-2000:])
-    os.replace(tmp, out)
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if proc.returncode != 0:
+            raise BuildError("building the QEMU instruction-counting plugin failed", cmd, proc.stderr[-2000:])
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)  # gone after the rename; left by a failure or an interrupt
     return out

@@ -2,34 +2,39 @@
 
 QEMU waits for the host to connect before the guest starts (``wait=on``), so
 no output is lost. Instructions are counted by the project's TCG plugin
-(exact; provenance ``qemu-insn``); where the plugin cannot load, QEMU runs with
-``-icount shift=0`` and the firmware's SysTick readings stand in
-(``qemu-icount``). QEMU is always stopped: ``close`` kills what is still running.
+(exact; provenance ``qemu-insn``); where the plugin cannot load, the firmware's
+SysTick readings under ``-icount shift=0`` stand in (``qemu-icount``). QEMU
+always runs with ``-icount``, so interrupts, timestamps and the stack
+high-water mark repeat from run to run. QEMU is always stopped: ``close`` kills what is still running,
+and QEMU dies with the harness even when that is killed (``targets.process``).
+Its work folder (stderr, the counter's log) is removed at ``close`` unless
+``HILBENCH_KEEP_LOGS=1``; those of killed harnesses are swept at the next start.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
 import socket
 import subprocess
-import tempfile
 import time
 from pathlib import Path
+from typing import cast
 
 import serial
 
 from harness.boards import BoardSpec
-from harness.errors import ConfigError, TargetError, ToolchainError
+from harness.errors import ConfigError, EmulatorMissingError, TargetError
 from harness.protocol import SerialLike
 from harness.targets.base import Target, TargetResult, register_target
 from harness.targets.plugin_build import build_plugin
+from harness.targets.process import keep_logs, make_workdir, spawn
 from harness.types import FirmwareImage
 
 QEMU = "qemu-system-arm"
 INSTALL_HINT = "install it with `sudo apt-get install qemu-system-arm`, or run ./bootstrap.sh"
 CONNECT_TIMEOUT_S = 10.0
+ICOUNT = "shift=0,align=off,sleep=off"  # 1 instruction = 1 ns of virtual time
 MARKER_NAMES = {"hil_mark_infer_begin": "begin", "hil_mark_layer": "layer", "hil_mark_infer_end": "end"}
 
 
@@ -78,17 +83,20 @@ class QemuTarget(Target):
             args += [f"mark={MARKER_NAMES[n]}:{a:#x}" for n, a in self.image.markers.items()]
             args += [f"skip={lo:#x}:{hi:#x}" for lo, hi in self.image.uncounted]
             cmd += ["-plugin", f"{build_plugin()},{','.join(args)}"]
-        else:
-            cmd += ["-icount", "shift=0,align=off,sleep=off"]
+        # -icount in both modes: virtual time follows instructions, so SysTick interrupts land at the
+        # same instruction in every run and the stack high-water mark (which includes their exception
+        # frames) is as deterministic as the counts; the plugin's counts are unchanged by it (DESIGN §4)
+        cmd += ["-icount", ICOUNT]
         return cmd
 
     def _start(self, mode: str) -> SerialLike:
         port = _free_port()
         assert self.workdir is not None
         stderr = (self.workdir / "qemu.stderr").open("wb")
-        self.proc = subprocess.Popen(self._command(port, mode), stdin=subprocess.DEVNULL,
-                                     stdout=stderr, stderr=stderr)
-        stderr.close()
+        try:
+            self.proc = spawn(self._command(port, mode), stdout=stderr, stderr=stderr)
+        finally:
+            stderr.close()
         deadline = time.monotonic() + CONNECT_TIMEOUT_S
         while True:
             if self.proc.poll() is not None:
@@ -96,9 +104,9 @@ class QemuTarget(Target):
                 raise TargetError(f"QEMU ({self.board.qemu.machine if self.board.qemu else '?'}) exited with "
                                   f"code {self.proc.returncode} before the UART connected:\n{err}")
             try:
-                self.port = serial.serial_for_url(f"socket://127.0.0.1:{port}", timeout=0.05)
-                self.mode = mode
-                return self.port
+                line: serial.SerialBase = serial.serial_for_url(f"socket://127.0.0.1:{port}", timeout=0.05)
+                self.port, self.mode = line, mode
+                return cast(SerialLike, line)
             except (serial.SerialException, OSError):
                 if time.monotonic() > deadline:
                     raise TargetError(f"could not connect to QEMU's UART on port {port} "
@@ -109,8 +117,9 @@ class QemuTarget(Target):
         if self.image is None:
             raise TargetError("QemuTarget.open() before load()")
         if shutil.which(QEMU) is None:
-            raise ToolchainError(f"{QEMU} is not on PATH; {INSTALL_HINT}")
-        self.workdir = Path(tempfile.mkdtemp(prefix=f"hilbench-{self.board.name}-"))
+            raise EmulatorMissingError(f"board {self.board.name!r} runs under QEMU, but {QEMU} is not on "
+                                       f"PATH; {INSTALL_HINT}")
+        self.workdir = make_workdir(self.board.name)
         if self.counter in ("auto", "plugin"):
             try:
                 return self._start("qemu-insn")
@@ -137,8 +146,10 @@ class QemuTarget(Target):
             err = self.workdir / "qemu.stderr"
             if err.is_file():
                 stderr = err.read_text(errors="replace")[-2000:]
+        # a path only when it outlives close()
+        kept = str(self.workdir) if self.workdir is not None and keep_logs() else None
         return TargetResult(exit_code=code, counter=self.mode, counter_log=log, emulator=qemu_version(),
-                            stderr_tail=stderr, log_path=str(self.workdir) if self.workdir else None)
+                            stderr_tail=stderr, log_path=kept)
 
     def close_process(self) -> None:
         if self.port is not None:
@@ -153,8 +164,9 @@ class QemuTarget(Target):
             self.proc = None
 
     def close(self) -> None:
+        """Kill QEMU if it still runs and remove the work folder (kept with ``HILBENCH_KEEP_LOGS=1``)."""
         self.close_process()
-        if self.workdir is not None and not os.environ.get("HILBENCH_KEEP_LOGS"):
+        if self.workdir is not None and not keep_logs():
             shutil.rmtree(self.workdir, ignore_errors=True)
             self.workdir = None
 

@@ -6,6 +6,9 @@ import contextlib
 import dataclasses
 import hashlib
 import json
+import re
+import shutil
+import tempfile
 import time
 import zlib
 from collections.abc import Iterator
@@ -92,6 +95,31 @@ def test_hung_firmware_times_out_with_the_last_lines(ad01: Path) -> None:
                                                             build=BuildOptions(test_hook=2)))
     assert run.status == "timeout"
     assert "m-infer-start" in (run.error or "") or "m-warmup" in (run.error or "")
+    # QEMU's work folder is gone when the record is made: the error names no path, only how to keep it
+    assert "full log:" not in (run.error or "")
+    assert "rerun with HILBENCH_KEEP_LOGS=1 to keep it" in (run.error or "")
+
+
+def test_a_timeout_names_the_work_folder_when_it_is_kept(ad01: Path, monkeypatch: pytest.MonkeyPatch,
+                                                         tmp_path: Path) -> None:
+    monkeypatch.setenv("HILBENCH_KEEP_LOGS", "1")
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    run = run_model(ad01, load_board("qemu-m4"), RunOptions(inferences=1, warmup=0, timeout_s=1.0,
+                                                            build=BuildOptions(test_hook=2)))
+    assert run.status == "timeout"
+    logs = re.findall(r"full log: (.*)", run.error or "")
+    assert len(logs) == 1 and Path(logs[0]).parent.parent == tmp_path
+    assert (Path(logs[0]) / "qemu.stderr").is_file()  # it still exists after close()
+
+
+def test_a_model_file_name_of_240_characters_runs_and_is_stored(tmp_path: Path) -> None:
+    model = tmp_path / ("m" * (240 - len(".tflite")) + ".tflite")
+    shutil.copyfile(resolve_model("tinycnn").path, model)
+    session = HilSession(results_dir=tmp_path / "results", inferences=1, warmup=0)
+    run = session.run(model, "qemu-m4")
+    assert run.status == "ok", run.error
+    assert run.model == model.stem and session.saved[0].is_file()
+    assert len(session.saved[0].name) <= 255
 
 
 def test_garbage_on_the_serial_line_is_a_clear_error(ad01: Path) -> None:
