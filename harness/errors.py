@@ -11,7 +11,8 @@
     ├── BuildError                compiling or linking failed (keeps the command and stderr tail)
     ├── TargetError               the target could not be started or talked to
     │   ├── TargetTimeout         no answer in time (keeps the last lines of output)
-    │   └── FirmwareFault         the firmware reported a fault (keeps the registers)
+    │   ├── FirmwareFault         the firmware reported a fault (keeps the registers)
+    │   └── HostRunError          the host build of a model stopped: a sanitizer report or a layer's error
     ├── FirmwareOutputError       a line from the firmware that is not the protocol (keeps the line)
     ├── MeasurementError          the numbers could not be derived from the run
     └── StoreError                a results file could not be read or written
@@ -104,6 +105,22 @@ class FirmwareFault(TargetError):
         regs = " ".join(f"{k}={v:#010x}" for k, v in registers.items())
         super().__init__(f"{message}: {regs}")
         self.registers = dict(registers)
+
+
+class HostRunError(TargetError):
+    """The host build of a model stopped: a sanitizer report (undefined behaviour,
+    a bad memory access) or a layer's error status. ``stderr_tail`` keeps the
+    last lines the program wrote, the sanitizer's report among them."""
+
+    status = "fault"
+
+    def __init__(self, message: str, command: list[str], stderr_tail: str = "") -> None:
+        detail = f"{message}\n  command: {' '.join(command)}"
+        if stderr_tail:
+            detail += f"\n  stderr (the sanitizer's report, or the last lines):\n{stderr_tail}"
+        super().__init__(detail)
+        self.command = command
+        self.stderr_tail = stderr_tail
 
 
 class FirmwareOutputError(HarnessError):

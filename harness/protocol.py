@@ -27,7 +27,8 @@ BOOT_TIMEOUT_S = 10.0
 COMMAND_TIMEOUT_S = 10.0
 MAX_LINE_BYTES = 1 << 16
 _PRINTABLE = re.compile(rb"^[\x20-\x7e\t]*$")
-_FAULT_FIELD = re.compile(r"(\w+)=(0x[0-9a-fA-F]+|\d+)")
+_FAULT_FIELD = re.compile(r"(\w+)=(0x[0-9a-fA-F]+|\d+)\b")
+_FAULT_REASON = re.compile(r"\breason=(\S+)")
 _LAYER_CRC_FIELDS = {"index": re.compile(r"\d+"), "op": re.compile(r"[A-Z][A-Z0-9_]*"),
                      "bytes": re.compile(r"\d+"), "crc32": re.compile(r"[0-9a-fA-F]{8}")}
 _LAYER_OUT_FIELDS = {"index": re.compile(r"\d+"), "offset": re.compile(r"\d+"),
@@ -117,8 +118,13 @@ class DutClient:
         self.transcript.append(line)
         self.tail.append(line)
         if line.startswith("e-hil-fault"):
-            fields = _FAULT_FIELD.findall(line)
-            raise FirmwareFault("the firmware reported a fault", {k: int(v, 0) for k, v in fields})
+            fields = {k: int(v, 0) for k, v in _FAULT_FIELD.findall(line)}
+            if "layer" in fields:  # a layer's kernel returned an error status, not a CPU fault
+                reason = _FAULT_REASON.search(line)
+                raise FirmwareFault(
+                    f"the firmware refused layer {fields['layer']} (operator number {fields.get('op')}): "
+                    f"{reason.group(1).replace('-', ' ') if reason else 'no reason given'}", fields)
+            raise FirmwareFault("the firmware reported a fault", fields)
         return line
 
     def read_until_ready(self, timeout_s: float, waiting_for: str) -> list[str]:

@@ -7,6 +7,7 @@
 #define BENCH_MODEL_H
 
 #include <stdint.h>
+#include "bench_status.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -181,8 +182,11 @@ typedef struct {
 
 extern const bench_model_t bench_model;
 
-/* Runs one layer over `arena` (kernels for every op the build includes). */
-void bench_run_layer(const bench_layer_t *layer, uint8_t *arena);
+/* Runs one layer over `arena` (kernels for every op the build includes).
+ * BENCH_ERR_UNKNOWN_OP when the layer's op has no kernel in this build: the
+ * generator emits only ops it has kernels for, so that is corruption or a
+ * build that left a kernel out, never something to skip silently. */
+bench_status_t bench_run_layer(const bench_layer_t *layer, uint8_t *arena);
 
 #ifdef __cplusplus
 }

@@ -12,7 +12,8 @@ extern "C" {
 uint8_t *bench_arena(void);
 uint32_t bench_arena_size_bytes(void);
 /* One inference on the input already in the arena; the input is left intact.
- * Fills the per-layer cycle table read by bench_layer_cycles(). */
+ * Fills the per-layer cycle table read by bench_layer_cycles(). A layer that
+ * reports an error ends the program through bench_fault_layer(). */
 void bench_invoke(void);
 uint64_t bench_layer_cycles(uint32_t layer);
 /* Layer `index` alone, for inspecting intermediate outputs: no markers, no timing.
@@ -20,6 +21,11 @@ uint64_t bench_layer_cycles(uint32_t layer);
  * (the loaded input itself is never overwritten). An index past the model does nothing. */
 void bench_invoke_layer(uint32_t index);
 const char *bench_op_name(bench_op_t op);
+
+/* A layer failed: one `e-hil-fault layer=<index> op=<op> status=<status>
+ * reason=<text>` line on the UART (the host turns it into a fault record), then
+ * bench_exit(status). Thread mode only (it may use semihosting). */
+void bench_fault_layer(uint32_t index, bench_op_t op, bench_status_t status) __attribute__((noreturn));
 
 #ifdef __cplusplus
 }

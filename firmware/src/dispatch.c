@@ -1,12 +1,13 @@
 /* One layer of the generated model: the kernel call for its operator.
  * model.h defines BENCH_HAS_<OP> for the operators the model uses, so only
- * their kernels are linked; the host build defines them all. */
+ * their kernels are linked; the host build defines them all. An op without a
+ * kernel here is an error status. */
 #include <stdint.h>
 #include "bench_kernels.h"
 #include "bench_model.h"
 #include "model.h"
 
-void bench_run_layer(const bench_layer_t *layer, uint8_t *arena) {
+bench_status_t bench_run_layer(const bench_layer_t *layer, uint8_t *arena) {
     switch (layer->op) {
 #ifdef BENCH_HAS_FULLY_CONNECTED
     case BENCH_OP_FULLY_CONNECTED: bench_kernel_fully_connected(layer->p.fc, arena); break;
@@ -62,6 +63,10 @@ void bench_run_layer(const bench_layer_t *layer, uint8_t *arena) {
 #ifdef BENCH_HAS_TANH
     case BENCH_OP_TANH: bench_kernel_tanh(layer->p.sigmoid, arena); break;
 #endif
-    default: break; /* the generator emits only the ops above */
+    default:
+        /* the generator emits only the ops above; anything else is corruption or a
+         * kernel left out of the build, and must not pass as a layer that did nothing */
+        return BENCH_ERR_UNKNOWN_OP;
     }
+    return BENCH_OK;
 }

@@ -1,10 +1,13 @@
 /* HardFault and the configurable faults: report the stacked registers and
  * the fault status registers on the UART as one `e-hil-fault` line, then park
  * the core. No semihosting here: a semihosting call from a fault handler
- * locks up QEMU. The host sees the line and stops the target. */
+ * locks up QEMU. The host sees the line and stops the target.
+ * A layer that returns an error status is reported on the same kind of line,
+ * from thread mode, where exiting through semihosting is safe. */
 #include <stdint.h>
 #include "bench_platform.h"
 #include "bench_io.h"
+#include "bench_runtime.h"
 
 #define SCB_CFSR  (*(volatile uint32_t *)0xE000ED28u)
 #define SCB_HFSR  (*(volatile uint32_t *)0xE000ED2Cu)
@@ -47,4 +50,20 @@ __attribute__((naked)) void bench_fault_entry(void) {
         "mrsne r0, psp\n"
         "mov r1, lr\n"
         "b bench_fault_report\n");
+}
+
+void bench_fault_layer(uint32_t index, bench_op_t op, bench_status_t status) {
+    /* the whole line is written before the exit, so the host reads it before QEMU closes the UART */
+    bench_uart_puts("\r\ne-hil-fault layer=");
+    bench_put_u32(index);
+    bench_uart_puts(" op=");
+    bench_put_u32((uint32_t)op);
+    bench_uart_puts(" status=");
+    bench_put_u32((uint32_t)status);
+    bench_uart_puts(" reason=");
+    for (const char *s = bench_status_str(status); *s != '\0'; ++s) {
+        bench_uart_putc(*s == ' ' ? '-' : *s); /* one token: the line is space-separated key=value fields */
+    }
+    bench_uart_puts("\r\n");
+    bench_exit((int)status);
 }

@@ -64,16 +64,36 @@ _Static_assert((BENCH_TEST_CORRUPT_LAYER) < BENCH_N_LAYERS,
 #define TEST_HOOK_AFTER_LAYER(i, layer) ((void)0)
 #endif
 
+#ifdef BENCH_TEST_BAD_OP_LAYER
+/* test hook: layer k has an operator no kernel implements, as a corrupted layer
+ * table would, so the fault path has something to report (tests only) */
+_Static_assert((BENCH_TEST_BAD_OP_LAYER) < BENCH_N_LAYERS, "BENCH_TEST_BAD_OP_LAYER is not a layer of the model");
+static bench_layer_t g_bad_layer;
+static const bench_layer_t *layer_at(uint32_t i) {
+    if (i == (uint32_t)(BENCH_TEST_BAD_OP_LAYER)) {
+        g_bad_layer = bench_model.layers[i];
+        g_bad_layer.op = BENCH_OP_COUNT;
+        return &g_bad_layer;
+    }
+    return &bench_model.layers[i];
+}
+#else
+#define layer_at(i) (&bench_model.layers[(i)])
+#endif
+
 void bench_invoke(void) {
     const bench_model_t *m = &bench_model;
     hil_mark_infer_begin();
     TEST_HOOK_IN_INVOKE();
     for (uint32_t i = 0; i < m->n_layers; ++i) {
-        const bench_layer_t *layer = &m->layers[i];
+        const bench_layer_t *layer = layer_at(i);
         uint64_t start = bench_cycles();
         hil_mark_layer();
-        bench_run_layer(layer, g_arena);
+        const bench_status_t status = bench_run_layer(layer, g_arena);
         g_layer_cycles[i] = bench_cycles() - start;
+        if (status != BENCH_OK) {
+            bench_fault_layer(i, layer->op, status);
+        }
         TEST_HOOK_AFTER_LAYER(i, layer);
     }
     hil_mark_infer_end();
@@ -83,8 +103,11 @@ void bench_invoke_layer(uint32_t index) {
     if (index >= bench_model.n_layers) {
         return;
     }
-    const bench_layer_t *layer = &bench_model.layers[index];
+    const bench_layer_t *layer = layer_at(index);
     TEST_HOOK_IN_INSPECT();
-    bench_run_layer(layer, g_arena);
+    const bench_status_t status = bench_run_layer(layer, g_arena);
+    if (status != BENCH_OK) {
+        bench_fault_layer(index, layer->op, status);
+    }
     TEST_HOOK_AFTER_LAYER(index, layer);
 }

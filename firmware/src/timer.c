@@ -1,8 +1,12 @@
-/* The one timing shim. DWT CYCCNT where it counts (real Cortex-M3/M4/M7/M33/M55);
- * SysTick, extended to 64 bits by its wrap interrupt, where it does not (QEMU,
- * whose DWT reads 0). Under QEMU the host's plugin does not count the SysTick
- * handler, so counts stay deterministic. */
+/* The one timing shim. DWT CYCCNT where it counts (real Cortex-M3/M4/M7/M33/M55),
+ * extended to 64 bits (bench_counter64.h); SysTick, extended to 64 bits by its
+ * wrap interrupt, where it does not (QEMU, whose DWT reads 0). The SysTick
+ * interrupt runs in both cases: with DWT it observes CYCCNT every 2^24 cycles,
+ * so a CYCCNT wrap is counted even when nothing reads the time for longer than
+ * 2^32 cycles. Under QEMU the host's plugin does not count the SysTick handler,
+ * so counts stay deterministic. */
 #include <stdint.h>
+#include "bench_counter64.h"
 #include "bench_platform.h"
 
 #ifndef BENCH_CPU_HZ
@@ -17,10 +21,14 @@
 #define SYST_CVR   (*(volatile uint32_t *)0xE000E018u)
 
 static volatile uint32_t g_systick_wraps;
-static int g_use_dwt;
+static volatile bench_counter64_t g_dwt_count;
+static volatile int g_use_dwt; /* read by the SysTick handler */
 
 void SysTick_Handler(void) {
     g_systick_wraps = g_systick_wraps + 1u;
+    if (g_use_dwt) {
+        (void)bench_counter64_observe(&g_dwt_count, DWT_CYCCNT);
+    }
 }
 
 void bench_timer_init(void) {
@@ -29,6 +37,8 @@ void bench_timer_init(void) {
     DWT_CTRL |= 1u;      /* CYCCNTENA */
     for (volatile int i = 0; i < 16; ++i) {
     }
+    g_dwt_count.last = 0u;
+    g_dwt_count.high = 0u;
     g_use_dwt = DWT_CYCCNT != 0;
     SYST_RVR = 0x00FFFFFFu;
     SYST_CVR = 0;
@@ -37,7 +47,12 @@ void bench_timer_init(void) {
 
 uint64_t bench_cycles(void) {
     if (g_use_dwt) {
-        return DWT_CYCCNT;
+        /* SysTick also observes: mask it so the two updates of the high word cannot interleave */
+        uint32_t primask;
+        __asm__ volatile("mrs %0, primask\n\tcpsid i" : "=r"(primask) : : "memory");
+        const uint64_t cycles = bench_counter64_observe(&g_dwt_count, DWT_CYCCNT);
+        __asm__ volatile("msr primask, %0" : : "r"(primask) : "memory");
+        return cycles;
     }
     uint32_t wraps, current;
     do {

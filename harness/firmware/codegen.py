@@ -4,7 +4,12 @@ The generated files hold only constant data: weights, biases, per-layer
 parameter structs computed here once (multipliers, shifts, clamps, offsets),
 the layer list, and one ``bench_model`` descriptor. Nothing from the model
 file reaches the C source except numbers, and names reduced to a safe
-alphabet inside comments or string literals. Trusts ``model.support.validate``.
+alphabet inside comments or string literals. Trusts ``model.support.validate``
+for shapes and types; every integer it writes is checked against its C type
+(``int8_t`` tables against [-128, 127], and so on) and every multiplier and
+shift against the range the kernels take (``quant.check_requant``), so that
+the C never shifts by 32 or more. An out-of-range value raises ``ModelError``
+naming the layer, the operator, the value and the accepted range.
 """
 
 from __future__ import annotations
@@ -16,14 +21,22 @@ from typing import Any
 
 import numpy as np
 
+from harness.errors import ModelError
 from harness.firmware.planner import MemoryPlan, plan_memory
 from harness.model.graph import Dtype, Graph, Operator, Tensor
 from harness.model.quant import (
     ACT_NONE,
     ACT_RELU,
     ACT_RELU6,
+    ANY_MULTIPLIER_RANGE,
+    LEFT_SHIFT_RANGE,
+    Q31_MULTIPLIER_RANGE,
+    SHIFT_RANGE,
+    OutOfRange,
     activation_range,
     add_params,
+    check_int,
+    check_requant,
     conv_multipliers,
     fc_multiplier,
     mean_multiplier,
@@ -38,6 +51,11 @@ _SAFE = re.compile(r"[^A-Za-z0-9_.:-]")
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 UINT32_MAX = 2**32 - 1
 _CTYPE_BYTES = {"int8_t": 1, "uint8_t": 1, "int32_t": 4, "uint32_t": 4}
+# the values each C type holds, from the type's width and signedness (C11 7.20.2)
+_CTYPE_RANGE = {"int8_t": (-(2**7), 2**7 - 1), "uint8_t": (0, 2**8 - 1),
+                "int32_t": (INT32_MIN, INT32_MAX), "uint32_t": (0, UINT32_MAX)}
+# SOFTMAX sums exp() of each input in Q12.19, up to 2^19 each: more than this many overflow int32
+SOFTMAX_MAX_DEPTH = (2**31 - 1) // 2**19
 
 
 def safe_text(s: str, limit: int = 64) -> str:
@@ -65,20 +83,25 @@ class GeneratedModel:
     offsets: dict[int, int]          # tensor index -> arena offset (the memory plan)
 
 
-def _c_int(v: int, lo: int = INT32_MIN, hi: int = INT32_MAX) -> str:
-    if not lo <= v <= hi:
-        raise ValueError(f"{v} outside the C type's range [{lo}, {hi}]")
+def _c_int(v: int, lo: int = INT32_MIN, hi: int = INT32_MAX, what: str = "a value") -> str:
+    """``v`` as a C literal of a type holding [lo, hi] (int32_t by default); ``OutOfRange`` outside it."""
+    check_int(what, int(v), (lo, hi), "the range of its C type")
     return str(v) if v != INT32_MIN else "(-2147483647 - 1)"
 
 
 def _c_float(v: float) -> str:
     text = f"{float(np.float32(v)):.9g}"
     if not np.isfinite(np.float32(v)):
-        raise ValueError(f"{v} is not a finite float")
+        raise OutOfRange(f"{v} is not a finite float32")
     return text + ("f" if any(ch in text for ch in ".e") else ".0f")
 
 
 def _array(ctype: str, name: str, values: np.ndarray[Any, Any], align: int = 4) -> str:
+    """A ``static const`` C array; ``OutOfRange`` when a value does not fit ``ctype``."""
+    lo, hi = _CTYPE_RANGE[ctype]
+    if values.size and not (lo <= int(values.min()) and int(values.max()) <= hi):
+        bad = int(values.min()) if int(values.min()) < lo else int(values.max())
+        raise OutOfRange(f"{name}: {ctype} table entry {bad} is outside [{lo}, {hi}], the range of {ctype}")
     flat = [str(int(v)) if int(v) != INT32_MIN else "(-2147483647 - 1)" for v in values.reshape(-1)]
     rows = [", ".join(flat[i:i + 24]) for i in range(0, len(flat), 24)]
     body = ",\n    ".join(rows)
@@ -92,8 +115,17 @@ def _struct(ctype: str, name: str, fields: dict[str, str]) -> str:
 
 
 def _wrap_int32(v: int) -> int:
-    """``v`` reduced to int32 as the target's modular arithmetic would hold it."""
+    """``v`` reduced to int32 modulo 2^32. A folded bias may lie outside int32; the kernels sum in uint32_t,
+    modulo 2^32 (bench_dot.h), so the final accumulator holds the bits TFLite's int32 sum holds."""
     return (int(v) + 2**31) % 2**32 - 2**31
+
+
+def _requant(names: str, pair: tuple[int, int], multiplier_range: tuple[int, int] = Q31_MULTIPLIER_RANGE,
+             shift_range: tuple[int, int] = SHIFT_RANGE) -> tuple[int, int]:
+    """``pair`` after ``check_requant``; ``names`` gives the struct fields: "output" stands for
+    output_multiplier and output_shift, "a,b" for fields a and b."""
+    m_name, s_name = names.split(",") if "," in names else (f"{names}_multiplier", f"{names}_shift")
+    return check_requant(m_name, pair[0], s_name, pair[1], multiplier_range, shift_range)
 
 
 def _rank4(shape: tuple[int, ...]) -> tuple[int, ...]:
@@ -128,7 +160,10 @@ class _Emitter:
 
     def requant(self, p: str, multipliers: list[int], shifts: list[int]) -> tuple[str, str]:
         """Per-channel requantization tables: model constants like the scales they come from, so counted
-        with the weights (TFLM keeps the scales in the flatbuffer, which DESIGN §7 leaves out of code)."""
+        with the weights (TFLM keeps the scales in the flatbuffer, which DESIGN §7 leaves out of code).
+        Each channel's pair is range-checked; the shift table is int8_t, checked again as such."""
+        for c, (m, s) in enumerate(zip(multipliers, shifts)):
+            check_requant(f"output_multiplier[{c}]", m, f"output_shift[{c}]", s)
         return (self.weights(f"{p}_multiplier", "int32_t", np.array(multipliers, dtype=np.int64)),
                 self.weights(f"{p}_shift", "int8_t", np.array(shifts, dtype=np.int64)))
 
@@ -152,7 +187,7 @@ class _Emitter:
         if w.quant.per_channel:
             mults, shifts = self.requant(p, *conv_multipliers(x.quant.scale[0], w.quant, y.quant.scale[0], out_depth))
         else:
-            mult, shift = fc_multiplier(x.quant.scale[0], w.quant.scale[0], y.quant.scale[0])
+            mult, shift = _requant("output", fc_multiplier(x.quant.scale[0], w.quant.scale[0], y.quant.scale[0]))
         act_min, act_max = activation_range(op.option("activation"), y.quant.scale[0], y.quant.zero_point[0])
         weights = w.array()
         bias = self.bias_values(op, out_depth)
@@ -251,8 +286,12 @@ class _Emitter:
         act_min, act_max = activation_range(op.option("activation"), y.quant.scale[0], y.quant.zero_point[0])
         if op.opcode == "ADD":
             q = add_params(a.quant.scale[0], b.quant.scale[0], y.quant.scale[0])
+            check_int("left_shift", q["left_shift"], (0, 30), "the left shifts of an int32 the kernel takes")
+            for prefix in ("input1", "input2", "output"):
+                _requant(prefix, (q[f"{prefix}_multiplier"], q[f"{prefix}_shift"]))
         else:
-            mo, so = quantize_multiplier(float(a.quant.scale[0]) * float(b.quant.scale[0]) / float(y.quant.scale[0]))
+            mo, so = _requant("output", quantize_multiplier(float(a.quant.scale[0]) * float(b.quant.scale[0])
+                                                            / float(y.quant.scale[0])))
             q = {"left_shift": 0, "input1_multiplier": 0, "input1_shift": 0, "input2_multiplier": 0,
                  "input2_shift": 0, "output_multiplier": mo, "output_shift": so}
         fields = {
@@ -271,7 +310,9 @@ class _Emitter:
         x, y = self.tensors(op)
         assert x.quant  # validated
         mult, left_shift, diff_min = softmax_params(op.option("beta"), x.quant.scale[0])
+        _requant("input_multiplier,input_left_shift", (mult, left_shift), shift_range=LEFT_SHIFT_RANGE)
         depth = x.shape[-1] if x.shape else 1
+        check_int("depth", depth, (1, SOFTMAX_MAX_DEPTH), "beyond which the Q12.19 sum of exps overflows int32")
         fields = {
             "in_offset": self.off(x.index), "out_offset": self.off(y.index),
             "rows": f"{x.elements // depth}u", "depth": f"{depth}u",
@@ -291,7 +332,8 @@ class _Emitter:
         x, y = self.tensors(op)
         assert x.quant and y.quant  # validated
         b, h, w, c = x.shape
-        mult, shift = mean_multiplier(x.quant.scale[0], y.quant.scale[0], h * w)
+        mult, shift = _requant("multiplier,shift", mean_multiplier(x.quant.scale[0], y.quant.scale[0], h * w),
+                               multiplier_range=ANY_MULTIPLIER_RANGE)
         fields = {
             "in_offset": self.off(x.index), "out_offset": self.off(y.index),
             "batches": f"{b}u", "h": f"{h}u", "w": f"{w}u", "channels": f"{c}u",
@@ -331,7 +373,7 @@ class _Emitter:
         x, y = self.tensors(op)
         assert x.quant and y.quant  # validated
         rescale = op.opcode != "RELU6"
-        mult, shift = quantize_multiplier(float(x.quant.scale[0]) / float(y.quant.scale[0]))
+        mult, shift = _requant("multiplier,shift", quantize_multiplier(float(x.quant.scale[0]) / float(y.quant.scale[0])))
         act = {"QUANTIZE": ACT_NONE, "RELU": ACT_RELU, "RELU6": ACT_RELU6}[op.opcode]
         act_min, act_max = activation_range(act, y.quant.scale[0], y.quant.zero_point[0])
         fields = {
@@ -355,8 +397,10 @@ class _Emitter:
         x, y = self.tensors(op)
         assert x.quant  # validated
         mult, left_shift, radius = sigmoid_params(x.quant.scale[0])
+        _requant("input_multiplier,input_left_shift", (mult, left_shift))
         fields = {"in_offset": self.off(x.index), "out_offset": self.off(y.index), "count": f"{x.elements}u",
-                  "input_zero_point": _c_int(x.quant.zero_point[0]), "input_range_radius": _c_int(radius),
+                  "input_zero_point": _c_int(x.quant.zero_point[0]),
+                  "input_range_radius": _c_int(radius, what="input_range_radius"),
                   "input_multiplier": _c_int(mult), "input_left_shift": _c_int(left_shift)}
         self.struct("bench_sigmoid_params_t", f"{p}_params", fields)
         return ".sigmoid", 0
@@ -385,7 +429,11 @@ _OPS = {
 
 
 def generate(g: Graph, model_id: str | None = None) -> GeneratedModel:
-    """C sources for ``g`` (already validated by ``load_model``)."""
+    """C sources for ``g`` (already validated by ``load_model``).
+
+    Raises ``ModelError`` when a value the C needs is outside its C type or the kernels' range (a
+    requantization shift of 32 or more, say), naming the layer, the operator, the value and the range.
+    """
     plan = plan_memory(g)
     e = _Emitter(g, plan)
     name = safe_text(model_id or g.name)
@@ -395,11 +443,24 @@ def generate(g: Graph, model_id: str | None = None) -> GeneratedModel:
         x, y = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
         e.parts.append(f"\n/* layer {op.index}: {op.opcode}, tensor {x.index} '{safe_text(x.name)}' -> "
                        f"tensor {y.index} '{safe_text(y.name)}' */\n")
-        member, macs = _OPS[op.opcode](e, op, p)
+        try:
+            member, macs = _OPS[op.opcode](e, op, p)
+            macs_text = _c_int(macs, 0, UINT32_MAX, "the MAC count")
+        except OutOfRange as exc:
+            raise ModelError(f"model {name}: layer {op.index} ({op.opcode}): {exc}") from None
         enum_name = f"BENCH_OP_{op.opcode}"
         layers.append(LayerInfo(op.index, op.opcode, macs))
         entries.append(f"    {{.op = {enum_name}, .out_offset = {e.off(y.index)}, .out_bytes = {y.nbytes}u, "
-                       f".macs = {_c_int(macs, 0, UINT32_MAX)}u, .p{member} = &{p}_params}},")
+                       f".macs = {macs_text}u, .p{member} = &{p}_params}},")
+    try:
+        return _finish(g, e, plan, name, layers, entries)
+    except OutOfRange as exc:
+        raise ModelError(f"model {name}: {exc}") from None
+
+
+def _finish(g: Graph, e: _Emitter, plan: MemoryPlan, name: str, layers: list[LayerInfo],
+            entries: list[str]) -> GeneratedModel:
+    """The model descriptor, model.c and model.h around the layers ``generate`` emitted."""
     x, y = g.input, g.output
     assert x.quant  # validated
     ends_in_softmax = g.operators[-1].opcode == "SOFTMAX"

@@ -4,6 +4,11 @@ A real multiplier m is stored as a Q31 ``output_multiplier`` in [2^30, 2^31)
 and an ``output_shift`` with m = output_multiplier * 2^(output_shift - 31).
 Float32 where TFLite computes in float32, double where it computes in double:
 the kernels must reproduce the host interpreter bit for bit.
+
+The kernels take multipliers and shifts only in the ranges below (a shift of
+32 or more is undefined in C); ``check_requant`` and ``check_int`` raise
+``OutOfRange`` for anything else, and the generator, which knows the layer,
+turns that into a ``ModelError``.
 """
 
 from __future__ import annotations
@@ -16,6 +21,48 @@ from harness.model.graph import Quantization
 
 ACT_NONE, ACT_RELU, ACT_RELU_N1_TO_1, ACT_RELU6 = 0, 1, 2, 3
 SOFTMAX_SCALED_DIFF_INTEGER_BITS = 5
+
+# bench_multiply_by_quantized_multiplier (bench_fixedpoint.h): shift > 0 is a left shift of a uint32_t, at most
+# 30 as in TFLite (x * (1 << shift) in int32); shift < 0 a rounding right shift, at most 31
+SHIFT_RANGE = (-31, 30)
+# softmax's input_left_shift: a left shift of a uint32_t, defined up to 31
+LEFT_SHIFT_RANGE = (0, 31)
+# a Q31 multiplier in [0.5, 1), as quantize_multiplier makes them; 0 stands for a real multiplier below 2^-32
+Q31_MULTIPLIER_RANGE = (1 << 30, (1 << 31) - 1)
+# a multiplier the kernels take without the normalization (MEAN's, divided by the window size): any int32 >= 0
+ANY_MULTIPLIER_RANGE = (0, (1 << 31) - 1)
+
+
+class OutOfRange(ValueError):
+    """A value outside what its C type or kernel takes. The message names the value, the
+    quantity and the accepted range; the generator adds the layer and raises ``ModelError``."""
+
+
+def check_int(what: str, value: int, bounds: tuple[int, int], why: str = "") -> int:
+    """``value``, if ``bounds[0] <= value <= bounds[1]``; else ``OutOfRange``.
+
+    >>> check_int("output_shift", 3, SHIFT_RANGE)
+    3
+    >>> check_int("output_shift", 31, SHIFT_RANGE, "the kernels' shift range")
+    Traceback (most recent call last):
+    ...
+    harness.model.quant.OutOfRange: output_shift 31 is outside [-31, 30], the kernels' shift range
+    """
+    lo, hi = bounds
+    if not lo <= value <= hi:
+        raise OutOfRange(f"{what} {value} is outside [{lo}, {hi}]" + (f", {why}" if why else ""))
+    return value
+
+
+def check_requant(multiplier_name: str, multiplier: int, shift_name: str, shift: int,
+                  multiplier_range: tuple[int, int] = Q31_MULTIPLIER_RANGE,
+                  shift_range: tuple[int, int] = SHIFT_RANGE) -> tuple[int, int]:
+    """(multiplier, shift) when the kernels can take them: the multiplier in ``multiplier_range`` or 0,
+    the shift in ``shift_range``. Raises ``OutOfRange`` naming the quantity, its value and the range."""
+    if multiplier != 0:
+        check_int(multiplier_name, multiplier, multiplier_range, "the Q31 multipliers the kernels take (or 0)")
+    check_int(shift_name, shift, shift_range, "the shifts the kernels take (a shift of 32 or more is undefined in C)")
+    return multiplier, shift
 
 
 def round_half_away(x: float) -> int:

@@ -1,5 +1,5 @@
 """The eleven operators no MLPerf Tiny model uses, chained in one model: bit-exact
-on the host for several inputs, and on QEMU through the whole harness."""
+on the host for several inputs (built with the sanitizers), and on QEMU through the whole harness."""
 
 from __future__ import annotations
 

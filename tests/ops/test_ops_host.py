@@ -1,5 +1,7 @@
 """Every operator on random shapes and quantizations, compiled for the host
-and compared bit for bit with the tflite-micro interpreter.
+with AddressSanitizer and UndefinedBehaviorSanitizer (harness/firmware/host.py:
+undefined behaviour or a bad memory access fails the case) and compared bit
+for bit with the tflite-micro interpreter.
 
 HILBENCH_OP_CASES sets the cases per operator (default 16: about 300 in all);
 a benchmark-style run uses thousands.

@@ -56,6 +56,20 @@ def test_a_read_only_runs_folder_is_a_store_error(tmp_path: Path) -> None:
         (tmp_path / "runs").chmod(0o755)
 
 
+def test_a_permission_error_when_writing_is_a_store_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What a read-only folder does for a user who is not root (CI runs as root, where the test above skips)."""
+    real_open = os.open
+
+    def refusing_open(path: str | os.PathLike[str], flags: int, *args: int, **kwargs: int) -> int:
+        if Path(path).parent == tmp_path / "runs":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", refusing_open)
+    with pytest.raises(StoreError, match=r"cannot write run record .*Permission denied"):
+        ResultStore(tmp_path).save(record())
+
+
 def test_a_long_run_id_gets_a_short_file_name_that_keeps_it_unique(tmp_path: Path) -> None:
     store = ResultStore(tmp_path)
     a, b = record("20261201T000000-qemu-m4-" + "m" * 240 + "-a"), record("20261201T000000-qemu-m4-" + "m" * 240 + "-b")

@@ -8,11 +8,18 @@
  * each input byte. With dilation_w 1 the valid part of a filter row is one
  * contiguous run of bytes in the input and in the weights.
  * Output pixels are written in order, each after the input rows it reads
- * from are final: the memory planner relies on this to overlap buffers. */
+ * from are final: the memory planner relies on this to overlap buffers.
+ * Sums are taken modulo 2^32 in uint32_t (see bench_dot.h). */
 #include "bench_kernels.h"
 #include "bench_dot.h"
 #include "bench_fixedpoint.h"
 #include "bench_window.h"
+
+/* Output channel oc from its sum (mod 2^32). */
+static inline int8_t requantize(const bench_conv_params_t *p, uint32_t acc, int oc) {
+    const int32_t v = bench_multiply_by_quantized_multiplier(bench_i32_from_bits(acc), p->multiplier[oc], p->shift[oc]);
+    return (int8_t)bench_clamp(v + p->output_offset, p->act_min, p->act_max);
+}
 
 void bench_kernel_conv_2d(const bench_conv_params_t *p, uint8_t *arena) {
     const int8_t *in = (const int8_t *)(arena + p->in_offset);
@@ -32,7 +39,8 @@ void bench_kernel_conv_2d(const bench_conv_params_t *p, uint8_t *arena) {
             int8_t *dst = out + ((uint32_t)oy * p->out_w + ox) * out_c;
             int oc = 0;
             for (; oc + 4 <= out_c; oc += 4) {
-                int32_t acc[4] = {bias[oc], bias[oc + 1], bias[oc + 2], bias[oc + 3]};
+                uint32_t acc[4] = {(uint32_t)bias[oc], (uint32_t)bias[oc + 1], (uint32_t)bias[oc + 2],
+                                   (uint32_t)bias[oc + 3]};
                 const int8_t *w = p->weights + (uint32_t)oc * filter_size;
                 for (int ky = ky_lo; ky < ky_hi; ++ky) {
                     const int8_t *row = in + (uint32_t)(y0 + ky * p->dilation_h) * in_w * in_c;
@@ -53,13 +61,14 @@ void bench_kernel_conv_2d(const bench_conv_params_t *p, uint8_t *arena) {
                         }
                     }
                 }
-                for (int j = 0; j < 4; ++j) {
-                    int32_t v = bench_multiply_by_quantized_multiplier(acc[j], p->multiplier[oc + j], p->shift[oc + j]);
-                    dst[oc + j] = (int8_t)bench_clamp(v + p->output_offset, p->act_min, p->act_max);
-                }
+                /* written out rather than looped: the compiler keeps the four sums in registers */
+                dst[oc] = requantize(p, acc[0], oc);
+                dst[oc + 1] = requantize(p, acc[1], oc + 1);
+                dst[oc + 2] = requantize(p, acc[2], oc + 2);
+                dst[oc + 3] = requantize(p, acc[3], oc + 3);
             }
             for (; oc < out_c; ++oc) {
-                int32_t acc = bias[oc];
+                uint32_t acc = (uint32_t)bias[oc]; /* mod 2^32, as in bench_dot.h */
                 const int8_t *w = p->weights + (uint32_t)oc * filter_size;
                 for (int ky = ky_lo; ky < ky_hi; ++ky) {
                     const int8_t *row = in + (uint32_t)(y0 + ky * p->dilation_h) * in_w * in_c;
@@ -68,8 +77,7 @@ void bench_kernel_conv_2d(const bench_conv_params_t *p, uint8_t *arena) {
                                           in_c, inside ? 0 : p->input_offset);
                     }
                 }
-                int32_t v = bench_multiply_by_quantized_multiplier(acc, p->multiplier[oc], p->shift[oc]);
-                dst[oc] = (int8_t)bench_clamp(v + p->output_offset, p->act_min, p->act_max);
+                dst[oc] = requantize(p, acc, oc);
             }
         }
     }

@@ -4,13 +4,21 @@
  *
  * With depth multiplier 1, four channels at a time: per tap four input bytes
  * and four weights at consecutive addresses. Windows inside the input start
- * from `bias_folded`, as in CONV_2D. Output pixels are written in order.
+ * from `bias_folded`, as in CONV_2D, and sums are taken modulo 2^32 in
+ * uint32_t (see bench_dot.h). Output pixels are written in order.
  * Parameters are copied to locals first: stores through the int8 output
  * pointer may alias anything, and would otherwise force the compiler to
  * reload them after every store. */
 #include "bench_kernels.h"
 #include "bench_fixedpoint.h"
 #include "bench_window.h"
+
+/* One output value from its sum (mod 2^32). */
+static inline int8_t requantize(uint32_t acc, int32_t multiplier, int shift, int32_t out_offset, int32_t act_min,
+                                int32_t act_max) {
+    const int32_t v = bench_multiply_by_quantized_multiplier(bench_i32_from_bits(acc), multiplier, shift);
+    return (int8_t)bench_clamp(v + out_offset, act_min, act_max);
+}
 
 void bench_kernel_depthwise_conv_2d(const bench_conv_params_t *p, uint8_t *arena) {
     const int8_t *const in = (const int8_t *)(arena + p->in_offset);
@@ -42,45 +50,45 @@ void bench_kernel_depthwise_conv_2d(const bench_conv_params_t *p, uint8_t *arena
             int c = 0;
             if (dm == 1) {
                 for (; c + 4 <= in_c; c += 4) {
-                    int32_t a0 = bias[c], a1 = bias[c + 1], a2 = bias[c + 2], a3 = bias[c + 3];
+                    uint32_t a0 = (uint32_t)bias[c], a1 = (uint32_t)bias[c + 1], a2 = (uint32_t)bias[c + 2],
+                             a3 = (uint32_t)bias[c + 3];
                     const int8_t *xr = window + c;
                     const int8_t *wr = wwindow + c;
                     for (int r = 0; r < rows; ++r) {
                         const int8_t *x = xr;
                         const int8_t *w = wr;
                         for (int k = 0; k < cols; ++k) {
-                            a0 += ((int32_t)x[0] + x_offset) * w[0];
-                            a1 += ((int32_t)x[1] + x_offset) * w[1];
-                            a2 += ((int32_t)x[2] + x_offset) * w[2];
-                            a3 += ((int32_t)x[3] + x_offset) * w[3];
+                            a0 += (uint32_t)(((int32_t)x[0] + x_offset) * w[0]);
+                            a1 += (uint32_t)(((int32_t)x[1] + x_offset) * w[1]);
+                            a2 += (uint32_t)(((int32_t)x[2] + x_offset) * w[2]);
+                            a3 += (uint32_t)(((int32_t)x[3] + x_offset) * w[3]);
                             x += x_step;
                             w += out_c;
                         }
                         xr += row_step;
                         wr += k_w * out_c;
                     }
-                    const int32_t acc[4] = {a0, a1, a2, a3};
-                    for (int j = 0; j < 4; ++j) {
-                        const int32_t v = bench_multiply_by_quantized_multiplier(acc[j], mult[c + j], shift[c + j]);
-                        dst[c + j] = (int8_t)bench_clamp(v + out_offset, act_min, act_max);
-                    }
+                    /* written out rather than looped over an array: keeps the four sums in registers */
+                    dst[c] = requantize(a0, mult[c], shift[c], out_offset, act_min, act_max);
+                    dst[c + 1] = requantize(a1, mult[c + 1], shift[c + 1], out_offset, act_min, act_max);
+                    dst[c + 2] = requantize(a2, mult[c + 2], shift[c + 2], out_offset, act_min, act_max);
+                    dst[c + 3] = requantize(a3, mult[c + 3], shift[c + 3], out_offset, act_min, act_max);
                 }
             }
             for (; c < in_c; ++c) {
                 for (int m = 0; m < dm; ++m) {
                     const int oc = c * dm + m;
-                    int32_t acc = bias[oc];
+                    uint32_t acc = (uint32_t)bias[oc];
                     const int8_t *xr = window + c;
                     const int8_t *wr = wwindow + oc;
                     for (int r = 0; r < rows; ++r) {
                         for (int k = 0; k < cols; ++k) {
-                            acc += ((int32_t)xr[k * x_step] + x_offset) * wr[k * out_c];
+                            acc += (uint32_t)(((int32_t)xr[k * x_step] + x_offset) * wr[k * out_c]);
                         }
                         xr += row_step;
                         wr += k_w * out_c;
                     }
-                    const int32_t v = bench_multiply_by_quantized_multiplier(acc, mult[oc], shift[oc]);
-                    dst[oc] = (int8_t)bench_clamp(v + out_offset, act_min, act_max);
+                    dst[oc] = requantize(acc, mult[oc], shift[oc], out_offset, act_min, act_max);
                 }
             }
         }

@@ -23,10 +23,14 @@ void bench_kernel_requantize(const bench_requantize_params_t *p, uint8_t *arena)
 
 void bench_kernel_dequantize(const bench_dequantize_params_t *p, uint8_t *arena) {
     const int8_t *x = (const int8_t *)(arena + p->in_offset);
-    float *y = (float *)(void *)(arena + p->out_offset);
-    /* backwards: the float output may start where the int8 input does */
+    uint8_t *y = arena + p->out_offset;
+    /* backwards: the float output may start where the int8 input does. Stored
+     * with memcpy, never through a float pointer into the byte arena (an
+     * aliasing and alignment violation); __builtin_ so that -ffreestanding
+     * still compiles it to one store. */
     for (uint32_t i = p->count; i-- > 0;) {
-        y[i] = (float)(p->scale * (double)((int32_t)x[i] - p->zero_point));
+        const float v = (float)(p->scale * (double)((int32_t)x[i] - p->zero_point));
+        __builtin_memcpy(y + 4u * i, &v, sizeof v);
     }
 }
 

@@ -2,7 +2,8 @@
  * channel, int32 bias.
  * out[b][o] = clamp(zp_out + M_o * (sum_i (in[b][i] - zp_in) * (w[o][i] - zp_w) + bias[o]))
  * With symmetric weights (zp_w 0, as TFLite emits) the input offset is folded
- * into `bias_folded` by the generator and four outputs share each input load. */
+ * into `bias_folded` by the generator and four outputs share each input load.
+ * Sums are taken modulo 2^32 in uint32_t (see bench_dot.h). */
 #include "bench_kernels.h"
 #include "bench_dot.h"
 #include "bench_fixedpoint.h"
@@ -23,23 +24,25 @@ void bench_kernel_fully_connected(const bench_fc_params_t *p, uint8_t *arena) {
         uint32_t o = 0;
         if (p->bias_folded != 0) {
             for (; o + 4 <= p->out_depth; o += 4) {
-                int32_t acc[4] = {p->bias_folded[o], p->bias_folded[o + 1], p->bias_folded[o + 2], p->bias_folded[o + 3]};
+                uint32_t acc[4] = {(uint32_t)p->bias_folded[o], (uint32_t)p->bias_folded[o + 1],
+                                   (uint32_t)p->bias_folded[o + 2], (uint32_t)p->bias_folded[o + 3]};
                 bench_dot4(x, p->weights + o * depth, depth, depth, 0, acc);
                 for (uint32_t j = 0; j < 4; ++j) {
-                    y[o + j] = requantize(p, acc[j], o + j);
+                    y[o + j] = requantize(p, bench_i32_from_bits(acc[j]), o + j);
                 }
             }
             for (; o < p->out_depth; ++o) {
-                y[o] = requantize(p, p->bias_folded[o] + bench_dot1(x, p->weights + o * depth, depth, 0), o);
+                const uint32_t acc = (uint32_t)p->bias_folded[o] + bench_dot1(x, p->weights + o * depth, depth, 0);
+                y[o] = requantize(p, bench_i32_from_bits(acc), o);
             }
         } else {
             for (; o < p->out_depth; ++o) {
                 const int8_t *w = p->weights + o * depth;
-                int32_t acc = p->bias != 0 ? p->bias[o] : 0;
+                uint32_t acc = p->bias != 0 ? (uint32_t)p->bias[o] : 0u;
                 for (uint32_t i = 0; i < depth; ++i) {
-                    acc += ((int32_t)x[i] + p->input_offset) * ((int32_t)w[i] + p->filter_offset);
+                    acc += (uint32_t)(((int32_t)x[i] + p->input_offset) * ((int32_t)w[i] + p->filter_offset));
                 }
-                y[o] = requantize(p, acc, o);
+                y[o] = requantize(p, bench_i32_from_bits(acc), o);
             }
         }
     }

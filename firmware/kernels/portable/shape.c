@@ -48,11 +48,11 @@ void bench_kernel_mean(const bench_mean_params_t *p, uint8_t *arena) {
     for (uint32_t b = 0; b < p->batches; ++b) {
         const int8_t *xb = x + b * n * p->channels;
         for (uint32_t c = 0; c < p->channels; ++c) {
-            int32_t acc = 0;
-            for (uint32_t i = 0; i < n; ++i) acc += (int32_t)xb[i * p->channels + c] - p->input_zero_point;
+            uint32_t sum = 0; /* mod 2^32, as TFLite's int32 sum ends up (see bench_dot.h) */
+            for (uint32_t i = 0; i < n; ++i) sum += (uint32_t)((int32_t)xb[i * p->channels + c] - p->input_zero_point);
             /* the multiplier already holds 1 / (h * w) */
-            acc = bench_multiply_by_quantized_multiplier(acc, p->multiplier, p->shift);
-            y[b * p->channels + c] = (int8_t)bench_clamp(acc + p->output_zero_point, -128, 127);
+            const int32_t v = bench_multiply_by_quantized_multiplier(bench_i32_from_bits(sum), p->multiplier, p->shift);
+            y[b * p->channels + c] = (int8_t)bench_clamp(v + p->output_zero_point, -128, 127);
         }
     }
 }
