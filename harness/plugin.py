@@ -27,6 +27,7 @@ from harness.targets.process import sigterm_raises_keyboard_interrupt
 
 SESSION_KEY = pytest.StashKey[HilSession]()
 BOARDS_KEY = pytest.StashKey[list[BoardSpec]]()
+SESSION_ID_KEY = "hilbench_session_id"  # config.workerinput[...]: the controller's session id
 WORKER_OUTPUT_KEY = "hilbench"   # config.workeroutput[...]: this worker's records, as JSON
 
 
@@ -73,9 +74,21 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[BOARDS_KEY] = boards
     # SIGTERM (timeout, a cancelled CI job) stops the session as Ctrl-C does, so running targets close
     config.add_cleanup(sigterm_raises_keyboard_interrupt())
+    # xdist workers take the controller's session id, so one `pytest -n N` is one session in the store
+    workerinput = getattr(config, "workerinput", None)
+    session_id = workerinput.get(SESSION_ID_KEY) if workerinput is not None else None
     config.stash[SESSION_KEY] = HilSession(
         results_dir=Path(results) if results is not None else Path(config.rootpath) / "results",
-        inferences=5 if inferences is None else inferences, warmup=1 if warmup is None else warmup)
+        inferences=5 if inferences is None else inferences, warmup=1 if warmup is None else warmup,
+        **({"session_id": session_id} if session_id else {}))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """On the xdist controller: give each worker this session's id."""
+    hil = node.config.stash.get(SESSION_KEY, None)
+    if hil is not None:
+        node.workerinput[SESSION_ID_KEY] = hil.session_id
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -26,7 +27,8 @@ class HilSession:
     """The runs of one pytest session or one CLI command.
 
     ``records`` holds every run's record, saved or not; ``saved`` the files written; ``unsaved`` the
-    records the store failed to write, with why. Raises ``ConfigError`` for counts out of range
+    records the store failed to write, with why; ``session_id`` goes into every record (the store's
+    ``of_session`` query finds them by it). Raises ``ConfigError`` for counts out of range
     (``harness.runner.COUNT_LIMITS``).
     """
 
@@ -36,6 +38,7 @@ class HilSession:
     records: list[RunRecord] = field(default_factory=list)
     saved: list[Path] = field(default_factory=list)
     unsaved: list[UnsavedRecord] = field(default_factory=list)
+    session_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
 
     def __post_init__(self) -> None:
         check_counts(inferences=self.inferences, warmup=self.warmup)
@@ -53,7 +56,7 @@ class HilSession:
         opts = options or RunOptions()
         opts = replace(opts, inferences=self.inferences if inferences is None else inferences,
                        warmup=self.warmup if warmup is None else warmup)  # RunOptions checks the counts
-        record = run_model(model, spec, opts)
+        record = replace(run_model(model, spec, opts), session_id=self.session_id)
         self.records.append(record)
         try:
             self.saved.append(self.store.save(record))

@@ -60,6 +60,7 @@ class RunRecord:
     schema: int = SCHEMA_VERSION
     run_id: str = ""
     time_utc: str = ""
+    session_id: str = ""                   # the pytest session or `hilbench` command the run was part of
     # fields this version does not know (from a newer harness or another tool), kept as read and
     # written back beside the known ones by to_dict: a record is never trimmed by loading it
     extra: dict[str, Any] = field(default_factory=dict)

@@ -12,8 +12,9 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import harness
 from harness.errors import StoreError
-from harness.store.record import RunRecord
+from harness.store.record import SCHEMA_VERSION, RunRecord
 
 MAX_STEM_CHARS = 120   # a record's file name stays far below NAME_MAX (255 bytes) with its temp prefix
 RECORD_MODE = 0o644    # as any file the user writes, less the umask (os.open applies it)
@@ -88,6 +89,12 @@ class ResultStore:
                 os.close(fd)
         if not isinstance(data, dict) or "schema" not in data or "status" not in data:
             raise StoreError(f"run record {path} is not a hilbench record (no 'schema' or 'status')")
+        schema = data["schema"]
+        if isinstance(schema, bool) or not isinstance(schema, int) or not 1 <= schema <= SCHEMA_VERSION:
+            # no older version exists yet to migrate from; a newer one needs a newer hilbench
+            raise StoreError(f"run record {path} has schema version {schema!r}; this hilbench "
+                             f"({harness.__version__}) reads schema versions 1 to {SCHEMA_VERSION}: "
+                             "a newer hilbench wrote it, or it is not a hilbench record")
         try:
             return RunRecord.from_dict(data)
         except (StoreError, TypeError) as exc:
