@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Sets up hilbench on a Debian/Ubuntu machine that has Python 3 and git, then runs a job.
-#   ./bootstrap.sh bench   the reference suite on the default emulated boards, ending in a table
+#   ./bootstrap.sh bench   the reference suite on the default emulated boards, then the table against
+#                          TFLite Micro, ending in an HTML report
 #   ./bootstrap.sh test    ruff, mypy --strict, the harness's own tests and doctests, the reference suite
 #   ./bootstrap.sh setup   set up only
 # Installs, when missing: gcc-arm-none-eabi, libnewlib-arm-none-eabi, qemu-system-arm, gcc (for the
-# QEMU plugin) and python3-venv (apt-get, through sudo when not root); then a virtual environment
-# in .venv with the Python dependencies, and builds the instruction-counting QEMU plugin.
+# QEMU plugin), python3-venv and chromium (for the report's browser test), with apt-get, through sudo
+# when not root; then a virtual environment in .venv with the Python dependencies, and builds the
+# instruction-counting QEMU plugin.
 set -euo pipefail
 cd "$(dirname "$0")"
 job="${1:-setup}"
@@ -16,6 +18,8 @@ command -v arm-none-eabi-gcc >/dev/null || need+=(gcc-arm-none-eabi libnewlib-ar
 command -v qemu-system-arm >/dev/null || need+=(qemu-system-arm)
 command -v gcc >/dev/null || need+=(gcc libc6-dev)
 python3 -c 'import ensurepip, venv' 2>/dev/null || need+=(python3-venv)
+# the report's browser test drives Debian's chromium with Playwright (whose own download cannot work offline)
+command -v chromium >/dev/null || command -v chromium-browser >/dev/null || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then SUDO=""
   elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then SUDO="sudo -n"
