@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from harness import cli_report, cli_results
 from harness.boards import DEFAULT_BOARD, load_board, scan_boards
 from harness.errors import HarnessError, StoreError
 from harness.model.zoo import MLPERF_TINY, mlperf_tiny_path, models_dir
@@ -194,6 +195,12 @@ def bench(board_name: str, model_ids: list[str], results_dir: Path, json_path: P
         out.print(f"all {len(rows)} models ran, are bit-exact and meet every target")
     unsaved = _report_store(session, err)
     sys.exit(1 if missed or unsaved else 0)
+
+
+# commands over stored runs: compare (regression checks) and export (CSV, JSON)
+main.add_command(cli_results.compare)
+main.add_command(cli_results.export)
+main.add_command(cli_report.report)   # the HTML report of stored runs
 
 
 if __name__ == "__main__":

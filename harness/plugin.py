@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,16 +20,23 @@ import pytest
 from harness.boards import DEFAULT_BOARD, BoardSpec, load_board
 from harness.errors import ConfigError, StoreError
 from harness.model.zoo import ModelRef
+from harness.report import compare_text
+from harness.report.compare import Baseline, Comparison, compare_records
+from harness.report.gates import FAIL_ON_HELP, RegressionCheck, parse_fail_on
 from harness.report.table import render_text
 from harness.runner import COUNT_LIMITS, MAX_INFERENCES, RunOptions
 from harness.session import HilSession, UnsavedRecord
 from harness.store import RunRecord
+from harness.store.frame import StoreWarning, resolve_ref
 from harness.targets.process import sigterm_raises_keyboard_interrupt
 
 SESSION_KEY = pytest.StashKey[HilSession]()
 BOARDS_KEY = pytest.StashKey[list[BoardSpec]]()
 SESSION_ID_KEY = "hilbench_session_id"  # config.workerinput[...]: the controller's session id
 WORKER_OUTPUT_KEY = "hilbench"   # config.workeroutput[...]: this worker's records, as JSON
+BASELINE_KEY = pytest.StashKey[Baseline]()        # --hil-compare, resolved on the controller
+COMPARISON_KEY = pytest.StashKey[Comparison]()    # the session against it, at the end
+REPORT_KEY = pytest.StashKey[list[tuple[str, bool]]]()   # --hil-report: summary lines (text, is an error)
 
 
 def _int_in_range(minimum: int, maximum: int, text: str) -> int:
@@ -49,6 +57,19 @@ def _warmup(text: str) -> int:
     return _int_in_range(*COUNT_LIMITS["warmup"], text)
 
 
+def _fail_on(text: str) -> list[RegressionCheck]:
+    try:
+        return parse_fail_on(text)
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _ref(text: str) -> str:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty reference; expected a results folder, run id or commit")
+    return text.strip()
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("hilbench", "hilbench: benchmark models on Cortex-M boards")
     group.addoption("--hil-board", action="append", metavar="BOARD", default=None,
@@ -60,6 +81,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help=f"warm-up inferences before the timed ones, 0 to {MAX_INFERENCES} (default: 1)")
     group.addoption("--hil-results-dir", metavar="DIR", default=None,
                     help="where run records are written, one JSON file per run (default: results)")
+    group.addoption("--hil-compare", type=_ref, metavar="REF", default=None,
+                    help="at the end, compare the session's runs with a baseline: a results folder, or a "
+                         "run id or git commit in --hil-results-dir; a run that was ok or bit-exact and is "
+                         "not now fails the session (default: none, no comparison)")
+    group.addoption("--hil-fail-on", type=_fail_on, metavar="SPEC", default=None,
+                    help="with --hil-compare: " + FAIL_ON_HELP.replace("%", "%%") + " (default: none)")
+    group.addoption("--hil-report", metavar="PATH", default=None,
+                    help="at the end, write the HTML report of this session's runs (against --hil-compare's "
+                         "baseline when given) to PATH, one self-contained file (default: none, no report)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -81,6 +111,17 @@ def pytest_configure(config: pytest.Config) -> None:
         results_dir=Path(results) if results is not None else Path(config.rootpath) / "results",
         inferences=5 if inferences is None else inferences, warmup=1 if warmup is None else warmup,
         **({"session_id": session_id} if session_id else {}))
+    ref, checks = config.getoption("--hil-compare"), config.getoption("--hil-fail-on")
+    if checks is not None and ref is None:
+        raise pytest.UsageError("--hil-fail-on needs --hil-compare REF, the baseline the checks compare with")
+    if ref is not None and workerinput is None:   # the controller compares; workers only run
+        try:
+            with warnings.catch_warnings():   # files skipped are named in the summary instead
+                warnings.simplefilter("ignore", StoreWarning)
+                frame = resolve_ref(ref, config.stash[SESSION_KEY].results_dir)
+        except StoreError as exc:
+            raise pytest.UsageError(f"--hil-compare: {exc}") from None
+        config.stash[BASELINE_KEY] = Baseline(ref, frame, tuple(checks or ()))
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -126,9 +167,22 @@ def hil(hil_session: HilSession, hil_board: BoardSpec) -> Iterator[Hil]:
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    """On an xdist worker: hand this worker's records to the controller."""
+    """On an xdist worker: hand this worker's records to the controller. On the controller (or without
+    xdist): compare the session's runs with the baseline; a regression makes the exit status 1."""
     workeroutput = getattr(session.config, "workeroutput", None)
     hil = session.config.stash.get(SESSION_KEY, None)
+    baseline = session.config.stash.get(BASELINE_KEY, None)
+    if hil is not None and baseline is not None:   # workers' records came in pytest_testnodedown
+        comparison = compare_records(baseline, hil.records)
+        session.config.stash[COMPARISON_KEY] = comparison
+        if not comparison.ok and session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    report = session.config.getoption("--hil-report", None)
+    if hil is not None and report is not None and workeroutput is None:   # the controller, or no xdist
+        from harness.report.html import write_session_report  # plotly is imported only when asked for
+
+        path = Path(session.config.invocation_params.dir, report)
+        session.config.stash[REPORT_KEY] = write_session_report(path, hil.records, baseline)
     if workeroutput is None or hil is None:
         return
     workeroutput[WORKER_OUTPUT_KEY] = json.dumps({
@@ -154,8 +208,20 @@ def pytest_testnodedown(node: Any, error: object) -> None:
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
     session = config.stash.get(SESSION_KEY, None)
-    if session is None or not session.records:
-        return
+    if session is not None and session.records:
+        _summary_of_runs(terminalreporter, session)
+    baseline, comparison = config.stash.get(BASELINE_KEY, None), config.stash.get(COMPARISON_KEY, None)
+    if baseline is not None and comparison is not None:
+        terminalreporter.section("hilbench compare")
+        for text in baseline.frame.warnings:
+            terminalreporter.write_line(f"baseline file skipped: {text}", yellow=True)
+        for line, regressed in compare_text.summary_lines(comparison, baseline.ref):
+            terminalreporter.write_line(line, red=regressed)
+    for line, failed in config.stash.get(REPORT_KEY, []):
+        terminalreporter.write_line(line, red=failed)
+
+
+def _summary_of_runs(terminalreporter: Any, session: HilSession) -> None:
     terminalreporter.section("hilbench")
     # from several xdist workers the records come worker by worker: show them in the order they ran
     records = sorted(session.records, key=lambda r: r.time_utc)

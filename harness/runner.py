@@ -212,7 +212,7 @@ def run_model(model: str | Path | ModelRef, board: BoardSpec, options: RunOption
                      inferences=options.inferences, warmup=options.warmup,
                      seed=options.seed if options.input_bytes is None else None,
                      board_flash_bytes=board.flash_bytes, board_ram_bytes=board.ram_bytes,
-                     time_utc=now.isoformat(timespec="seconds"),
+                     time_utc=now.isoformat(timespec="milliseconds"),
                      run_id=f"{now:%Y%m%dT%H%M%S}-{board.name}-{Path(str(model)).stem[:48]}-{uuid.uuid4().hex[:6]}")
     image: FirmwareImage | None = None
     transcript: list[str] = []

@@ -132,8 +132,9 @@ def load_runs(results_dir: Path, known: Mapping[str, str] | None = None) -> Runs
     """
     store = ResultStore(Path(results_dir))
     if not store.runs_dir.is_dir():
-        raise StoreError(f"no run records: {store.runs_dir} does not exist (a results folder holds runs/*.json, "
-                         "written by `hilbench run`, `hilbench bench` or pytest with the hilbench plugin)")
+        raise StoreError(f"no run records: {store.runs_dir} does not exist (a results folder holds "
+                         "runs/*.json, written by `hilbench run`, `hilbench bench` or pytest with the hilbench "
+                         "plugin)")
     good: list[tuple[Path | None, RunRecord]] = []
     skipped: list[str] = []
     for path, item in store.records():
@@ -151,10 +152,11 @@ def load_runs(results_dir: Path, known: Mapping[str, str] | None = None) -> Runs
 # Queries -------------------------------------------------------------------------------------------
 
 def latest(runs: pd.DataFrame) -> pd.DataFrame:
-    """The latest run of each (model, board, runtime), by record time."""
+    """The latest run of each (model, board, runtime), by record time (a run without one counts as oldest)."""
     if runs.empty:
         return runs
-    return runs.sort_values(["time", "run_id"], kind="stable").groupby(list(MATCH_KEYS), sort=False).tail(1) \
+    by_time = runs.sort_values(["time", "run_id"], kind="stable", na_position="first")
+    return by_time.groupby(list(MATCH_KEYS), sort=False).tail(1) \
         .sort_values(["model_name", "board", "runtime"], kind="stable").reset_index(drop=True)
 
 
@@ -178,15 +180,21 @@ def select(frame: RunsFrame, runs: pd.DataFrame) -> RunsFrame:
                                layers=frame.layers[frame.layers["run_id"].isin(ids)].reset_index(drop=True))
 
 
-def resolve_ref(ref: str, default_dir: Path, known: Mapping[str, str] | None = None) -> RunsFrame:
+def resolve_ref(ref: str, default_dir: Path, known: Mapping[str, str] | None = None,
+                what: str = "baseline") -> RunsFrame:
     """The runs a reference names: a results folder, a run id in ``default_dir``, or a git commit there.
 
-    Raises ``StoreError`` naming the reference and what it was looked up as, when it names nothing.
+    Raises ``StoreError`` naming the reference (as ``what``: "baseline", "new runs") and what it was
+    looked up as, when it names nothing.
     """
     path = Path(ref)
     if path.is_dir():
         return load_runs(path, known)
-    frame = load_runs(default_dir, known)
+    try:
+        frame = load_runs(default_dir, known)
+    except StoreError as exc:
+        raise StoreError(f"{what} {ref!r} names nothing: it is not a results folder, and no run id or git "
+                         f"commit can be looked up in {default_dir}: {exc}") from exc
     by_id = frame.runs[frame.runs["run_id"] == ref]
     if not by_id.empty:
         return select(frame, by_id)
@@ -195,5 +203,6 @@ def resolve_ref(ref: str, default_dir: Path, known: Mapping[str, str] | None = N
         if not at.empty:
             return select(frame, at)
     commits = sorted({c[:12] for c in frame.runs["git_commit"]})
-    raise StoreError(f"baseline {ref!r} names nothing: it is not a results folder, nor a run id or a git commit "
-                     f"in {default_dir} (its commits: {', '.join(commits[:8])}{' ...' if len(commits) > 8 else ''})")
+    more = " ..." if len(commits) > 8 else ""
+    raise StoreError(f"{what} {ref!r} names nothing: it is not a results folder, nor a run id or a git "
+                     f"commit in {default_dir} (its commits: {', '.join(commits[:8])}{more})")
