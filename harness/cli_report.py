@@ -13,7 +13,9 @@ import click
 from rich.console import Console
 from rich.markup import escape
 
+from harness.cli_results import fail_on_option
 from harness.errors import StoreError
+from harness.report.gates import FAIL_ON_HELP, RegressionCheck
 from harness.report.html import DEFAULT_TITLE, write_report
 from harness.store.frame import RunsFrame, StoreWarning, load_runs, resolve_ref
 
@@ -39,9 +41,12 @@ def _quietly(hint: str, ref: str | None, results_dir: Path) -> RunsFrame:
 @click.option("--baseline", metavar="REF", default=None,
               help="compare with these runs: a results folder, or a run id or git commit in RESULTS_DIR  "
                    "[default: none]")
+@click.option("--fail-on", "checks", metavar="SPEC", callback=fail_on_option, default=None,
+              help=f"with --baseline: {FAIL_ON_HELP} (default: none; a run that stops being ok or "
+                   "bit-exact is always a regression)")
 @click.option("--title", default=DEFAULT_TITLE, show_default=True, help="the page's title")
 def report(results_arg: Path | None, results_dir: Path | None, output: Path | None, baseline: str | None,
-           title: str) -> None:
+           checks: list[RegressionCheck], title: str) -> None:
     """Write one self-contained HTML page of the runs in RESULTS_DIR (default: results).
 
     The page holds the latest run of each model, board and runtime, memory against each board's limits,
@@ -54,6 +59,8 @@ def report(results_arg: Path | None, results_dir: Path | None, output: Path | No
     if results_arg is not None and results_dir is not None and results_arg != results_dir:
         raise click.UsageError(f"RESULTS_DIR {str(results_arg)!r} and --results-dir {str(results_dir)!r} differ; "
                                "give one")
+    if checks and baseline is None:
+        raise click.UsageError("--fail-on needs --baseline: the checks compare with it")
     folder = results_arg or results_dir or DEFAULT_RESULTS
     frame = _quietly("RESULTS_DIR", None, folder)
     base = None if baseline is None else _quietly("'--baseline'", baseline, folder)
@@ -62,7 +69,7 @@ def report(results_arg: Path | None, results_dir: Path | None, output: Path | No
         err.print(f"[yellow]skipped[/yellow]: {escape(text)}", soft_wrap=True)
     path = output if output is not None else folder / "report.html"
     try:
-        info = write_report(path, frame, base, title, baseline_ref=baseline or "")
+        info = write_report(path, frame, base, title, checks=checks, baseline_ref=baseline or "")
     except StoreError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"report: {path} ({info.bytes:,} bytes)")

@@ -28,7 +28,7 @@ T = TypeVar("T")
 RESULTS_HELP = "the results folder where run ids and git commits are looked up"
 
 
-def _fail_on(ctx: click.Context, param: click.Parameter, value: str | None) -> list[RegressionCheck]:
+def fail_on_option(ctx: click.Context, param: click.Parameter, value: str | None) -> list[RegressionCheck]:
     if value is None:
         return []
     try:
@@ -63,7 +63,7 @@ def _width(table: Table) -> int | None:
 @click.command()
 @click.argument("baseline")
 @click.argument("new")
-@click.option("--fail-on", "checks", metavar="SPEC", callback=_fail_on, default=None,
+@click.option("--fail-on", "checks", metavar="SPEC", callback=fail_on_option, default=None,
               help=f"{FAIL_ON_HELP} (default: none)")
 @click.option("--results-dir", type=click.Path(path_type=Path), default=Path("results"), show_default=True,
               help=RESULTS_HELP)
