@@ -48,7 +48,7 @@ case "$job" in
          .venv/bin/hilbench report results -o results/report.html || status=$?  # prints its path and contents
          exit "$status" ;;
   test)  # static checks, the harness's tests and doctests, then the reference suite; every step must pass
-         .venv/bin/ruff check harness tests suites
+         .venv/bin/ruff check harness tests suites benchmarks
          .venv/bin/mypy --strict harness
          .venv/bin/python -m pytest tests harness --doctest-modules -p no:cacheprovider "$@"
          .venv/bin/python -m pytest suites/mlperf_tiny --hil-board qemu-m4 -p no:cacheprovider \
