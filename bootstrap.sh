@@ -50,7 +50,8 @@ case "$job" in
   test)  # static checks, the harness's tests and doctests, then the reference suite; every step must pass
          .venv/bin/ruff check harness tests suites benchmarks
          .venv/bin/mypy --strict harness
-         .venv/bin/python -m pytest tests harness --doctest-modules -p no:cacheprovider "$@"
+         .venv/bin/python -m pytest --doctest-modules harness -p no:cacheprovider -q
+         .venv/bin/python -m pytest tests -p no:cacheprovider "$@"
          .venv/bin/python -m pytest suites/mlperf_tiny --hil-board qemu-m4 -p no:cacheprovider \
            --hil-results-dir build/ci-results ;;
   *) echo "bootstrap: unknown job '$job'; expected bench, test or setup" >&2; exit 2 ;;

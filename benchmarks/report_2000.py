@@ -40,7 +40,7 @@ def synthesize(n: int, seed: int = 0) -> list[RunRecord]:
     rng = random.Random(seed)
     real = {r.model: r for r in (RunRecord.from_dict(json.loads(p.read_text())) for p in sorted(DATA.glob("*.json")))}
     boards = all_boards()
-    start = datetime.datetime(2026, 8, 1, tzinfo=datetime.timezone.utc)
+    start = datetime.datetime(2026, 8, 1, tzinfo=datetime.UTC)
     commits = [hashlib.sha1(str(i).encode()).hexdigest() for i in range(COMMITS)]
     out = []
     for i in range(n):

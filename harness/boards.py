@@ -5,11 +5,18 @@ the rest of the harness trusts a ``BoardSpec``: addresses and sizes fit the
 32-bit address space, clocks are whole MHz up to ``MAX_CLOCK_HZ``, the UART
 divisor is at least 16, and the power figure is finite and positive.
 
-A board is named two ways (``load_board``): by name, a file in ``boards/``
-(``qemu-m4`` is ``boards/qemu-m4.toml``; a name never reaches outside that
-folder), or by a path ending in ``.toml``, a user's own board file, whose path
-the ``BoardSpec.source`` keeps and the run record's ``provenance.board_file``
-reports.
+A board is named two ways (``load_board``): by name, a file in the built-in
+``boards/`` (``qemu-m4`` is ``boards/qemu-m4.toml``) or in the user's own
+folder of board files (``--hil-boards-dir``, ``--boards-dir``), a name never
+reaching outside those folders; or by a path ending in ``.toml``, a user's own
+board file. ``BoardSpec.source`` keeps the file's path, which the run record's
+``provenance.board_file`` reports.
+
+A board's name means one board: the records, comparisons and reports know a
+board by its name alone. So a user's board file may not take a built-in
+board's name (no shadowing): it is refused with both files named, when that
+board is asked for and in ``scan_boards`` (``hilbench boards``). Copy the
+built-in file under a name of your own instead.
 """
 
 from __future__ import annotations
@@ -17,24 +24,22 @@ from __future__ import annotations
 import enum
 import math
 import re
-import sys
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from harness.errors import ConfigError
+from harness.paths import BOARDS_DIR as BOARDS_DIR  # noqa: PLC0414  (re-exported for mypy --strict)
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
-
-BOARDS_DIR = Path(__file__).resolve().parent.parent / "boards"
 DEFAULT_BOARD = "qemu-m4"
 ADDRESS_SPACE = 1 << 32               # Cortex-M: 32-bit addresses
 MAX_CLOCK_HZ = 2_000_000_000          # above any Cortex-M part; the firmware holds clocks in uint32_t
 MIN_UART_DIVISOR = 16                 # CMSDK BAUDDIV and STM32 BRR (16x oversampling) need clock/baud >= 16
 _BOARD_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.+-]*")
+BOARDS_DIR_HELP = ("a folder of your own board files (NAME.toml), searched besides the built-in boards; "
+                   "a file there named like a built-in board is refused, as a board's name must mean one "
+                   "board in the results")
 
 
 class Core(str, enum.Enum):
@@ -204,56 +209,101 @@ def load_board_file(path: Path) -> BoardSpec:
     return spec
 
 
+def _board_files(folder: Path) -> dict[str, Path]:
+    return {p.stem: p for p in sorted(folder.glob("*.toml"))}
+
+
+def _folders(boards_dir: Path, user_dir: Path | None) -> tuple[dict[str, Path], dict[str, Path]]:
+    """The board files of the built-in folder and of the user's (none if not given, or the same folder)."""
+    builtin = _board_files(boards_dir)
+    if user_dir is None or check_boards_dir(user_dir).resolve() == boards_dir.resolve():
+        return builtin, {}
+    return builtin, _board_files(user_dir)
+
+
+def check_boards_dir(user_dir: Path) -> Path:
+    """``user_dir`` if it is a folder; raises ``ConfigError`` otherwise."""
+    if not user_dir.is_dir():
+        raise ConfigError(f"boards folder {user_dir}: not found or not a folder; expected a folder of "
+                          "board files (NAME.toml)")
+    return user_dir
+
+
+def _shadowing(path: Path, builtin: Path) -> ConfigError:
+    return ConfigError(f"board file {path}: {path.stem!r} is the name of the built-in board {builtin}; a board's "
+                       "name must mean one board in the results, so give your file and its board another name")
+
+
 @dataclass(frozen=True)
 class BoardScan:
-    """The boards of a folder that load, and an error for each file that does not."""
+    """The boards of a folder (and of the user's folder) that load, and an error for each file that does not.
+
+    ``user_boards`` names the boards that came from the user's folder.
+    """
 
     boards: dict[str, BoardSpec]
     errors: tuple[ConfigError, ...]
+    user_boards: frozenset[str] = frozenset()
 
 
-def scan_boards(boards_dir: Path = BOARDS_DIR) -> BoardScan:
-    """Every board file in ``boards_dir``: one bad file does not hide the others."""
+def scan_boards(boards_dir: Path = BOARDS_DIR, user_dir: Path | None = None) -> BoardScan:
+    """Every board file in ``boards_dir``, then in ``user_dir``: one bad file does not hide the others.
+
+    A file in ``user_dir`` named like one in ``boards_dir`` is an error, not a board (no shadowing).
+    """
     boards: dict[str, BoardSpec] = {}
     errors: list[ConfigError] = []
-    for path in sorted(boards_dir.glob("*.toml")):
+    builtin, user = _folders(boards_dir, user_dir)
+    for name, path, shadows in [*((n, p, False) for n, p in builtin.items()),
+                                *((n, p, n in builtin) for n, p in user.items())]:
         try:
-            boards[path.stem] = load_board_file(path)
+            if shadows:
+                raise _shadowing(path, builtin[name])
+            boards[name] = load_board_file(path)
         except ConfigError as exc:
             errors.append(exc)
-    return BoardScan(boards, tuple(errors))
+    return BoardScan(boards, tuple(errors), frozenset(n for n in user if n in boards and n not in builtin))
 
 
-def all_boards(boards_dir: Path = BOARDS_DIR) -> dict[str, BoardSpec]:
-    """Every board in ``boards_dir``, by name; raises the first file's ``ConfigError`` if one is bad."""
-    scan = scan_boards(boards_dir)
+def all_boards(boards_dir: Path = BOARDS_DIR, user_dir: Path | None = None) -> dict[str, BoardSpec]:
+    """Every board in ``boards_dir`` and ``user_dir``, by name; raises the first file's ``ConfigError``."""
+    scan = scan_boards(boards_dir, user_dir)
     if scan.errors:
         raise scan.errors[0]
     return scan.boards
 
 
-def board_names(boards_dir: Path = BOARDS_DIR) -> list[str]:
-    return sorted(p.stem for p in boards_dir.glob("*.toml"))
+def board_names(boards_dir: Path = BOARDS_DIR, user_dir: Path | None = None) -> list[str]:
+    builtin, user = _folders(boards_dir, user_dir)
+    return sorted({*builtin, *user})
 
 
-def load_board(name: str, boards_dir: Path = BOARDS_DIR) -> BoardSpec:
-    """The board called ``name`` in ``boards_dir``, or the user's board file ``name`` if it ends in ``.toml``.
+def load_board(name: str, boards_dir: Path = BOARDS_DIR, user_dir: Path | None = None) -> BoardSpec:
+    """The board called ``name`` in ``boards_dir`` or ``user_dir``, or the user's board file ``name`` if it
+    ends in ``.toml``.
 
     A name is only a board's name: one containing a path separator or starting with a dot is refused
-    (``../../tmp/x`` never reaches outside ``boards_dir``). A name ending in ``.toml`` is a path to a
-    board file, relative to the working directory; its board's name must be the file's stem and differ
-    from every name in ``boards_dir``, so that a record's ``board`` always means one thing, and its path
-    is the spec's ``source``. Raises ``ConfigError`` naming the boards that exist.
+    (``../../tmp/x`` never reaches outside the folders). A board in ``user_dir`` may not take the name of
+    one in ``boards_dir`` (no shadowing). A name ending in ``.toml`` is a path to a board file, relative to
+    the working directory; its board's name must be the file's stem and differ from every name in the
+    folders (unless it is that folder's very file), so that a record's ``board`` always means one thing,
+    and its path is the spec's ``source``. Raises ``ConfigError`` naming the boards that exist, or both
+    files of a clash.
     """
-    known = board_names(boards_dir)
+    builtin, user = _folders(boards_dir, user_dir)
     if name.endswith(".toml"):
         path = Path(name)
-        if path.stem in known:
-            raise ConfigError(f"board file {path}: {path.stem!r} is the name of a board in {boards_dir}; "
-                              "give the file and its board another name")
+        if path.stem in builtin and path.stem in user:
+            raise _shadowing(user[path.stem], builtin[path.stem])
+        for folder, files in ((boards_dir, builtin), (user_dir, user)):
+            same = path.stem in files and path.resolve() == files[path.stem].resolve()
+            if path.stem in files and not same:
+                raise ConfigError(f"board file {path}: {path.stem!r} is the name of a board in {folder}; "
+                                  "give the file and its board another name")
         return load_board_file(path)
-    path = boards_dir / f"{name}.toml"
-    if not _BOARD_NAME.fullmatch(name) or not path.is_file():
-        raise ConfigError(f"unknown board {name!r}; expected one of {known} "
+    if not _BOARD_NAME.fullmatch(name) or (name not in builtin and name not in user):
+        raise ConfigError(f"unknown board {name!r}; expected one of {sorted({*builtin, *user})} "
                           "or the path of a board file ending in .toml")
-    return load_board_file(path)
+    if name in builtin and name in user:
+        raise _shadowing(user[name], builtin[name])
+    return load_board_file(builtin[name] if name in builtin else user[name])

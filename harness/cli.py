@@ -12,10 +12,12 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from harness import cli_report, cli_results
+from harness import cli_accuracy, cli_compile, cli_models, cli_report, cli_results
 from harness.boards import DEFAULT_BOARD, load_board, scan_boards
+from harness.cli_compile import boards_dir_option
 from harness.errors import HarnessError, StoreError
-from harness.model.zoo import MLPERF_TINY, mlperf_tiny_path, models_dir
+from harness.model.zoo import Origin, resolve_model
+from harness.paths import BOARDS_DIR
 from harness.report import bench as bench_report
 from harness.report.baselines import TFLM
 from harness.report.table import runs_table
@@ -34,21 +36,29 @@ def main(ctx: click.Context) -> None:
 
 
 @main.command()
-def boards() -> None:
+@boards_dir_option
+def boards(boards_dir: Path | None) -> None:
     """List the boards: core, clock, flash and RAM (the real part's limits).
 
-    A board file that does not load is named on stderr after the table of the others; the exit status is
-    then 1.
+    With --boards-dir, the built-in boards and yours, with the file each comes from. A board file that
+    does not load, or that takes a built-in board's name, is named on stderr after the table of the
+    others; the exit status is then 1.
     """
     t = Table(title="hilbench boards")
-    for col in ("board", "core", "FPU", "clock MHz", "flash KiB", "RAM KiB", "target", "notes"):
+    columns = ["board", "core", "FPU", "clock MHz", "flash KiB", "RAM KiB", "target", "notes"]
+    for col in columns + (["source"] if boards_dir is not None else []):
         t.add_column(col)
-    scan = scan_boards()
+    # scan_boards() with no arguments when no folder is given (the tests replace it with a lambda)
+    scan = scan_boards() if boards_dir is None else scan_boards(user_dir=boards_dir)
+    if boards_dir is not None:
+        t.caption = f"built-in boards: {BOARDS_DIR}; yours: {boards_dir}"
     for b in scan.boards.values():
         note = f"limits of {b.emulates}" if b.emulates else b.description
-        cells = (b.name + (" (default)" if b.name == DEFAULT_BOARD else ""), b.core.value, b.fpu or "-",
+        cells = [b.name + (" (default)" if b.name == DEFAULT_BOARD else ""), b.core.value, b.fpu or "-",
                  str(b.clock_hz // 1_000_000), f"{b.flash_bytes / 1024:g}", f"{b.ram_bytes / 1024:g}",
-                 b.target + (f" {b.qemu.machine}" if b.qemu else ""), note)
+                 b.target + (f" {b.qemu.machine}" if b.qemu else ""), note]
+        if boards_dir is not None:
+            cells.append(b.source if b.name in scan.user_boards else "built-in")
         t.add_row(*(escape(c) for c in cells))
     Console(width=_width(t)).print(t)
     err = Console(stderr=True)
@@ -61,28 +71,29 @@ def boards() -> None:
 @click.argument("model")
 @click.option("--board", "board_names", multiple=True, default=[DEFAULT_BOARD], show_default=True,
               help="board to run on, or the path of a board file ending in .toml; repeat for several")
+@boards_dir_option
 @click.option("--inferences", type=click.IntRange(1, MAX_INFERENCES), default=5, show_default=True)
 @click.option("--warmup", type=click.IntRange(0, MAX_INFERENCES), default=1, show_default=True)
 @click.option("--seed", type=click.IntRange(0, MAX_SEED), default=0, show_default=True,
               help="seed of the random int8 input")
 @click.option("--results-dir", type=click.Path(path_type=Path), default=Path("results"), show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="print the run record(s) as JSON on stdout")
-def run(model: str, board_names: tuple[str, ...], inferences: int, warmup: int, seed: int, results_dir: Path,
-        as_json: bool) -> None:
+def run(model: str, board_names: tuple[str, ...], boards_dir: Path | None, inferences: int, warmup: int,
+        seed: int, results_dir: Path, as_json: bool) -> None:
     """Compile MODEL (a .tflite or a known id such as ad01), run it on each board, store the records.
 
     The results are printed even when a record cannot be stored; the store's error follows them. Exit
     status 0 when every run is ok and its record stored; 1 otherwise.
     """
     try:
-        specs = [load_board(n) for n in board_names]
+        specs = [load_board(n, BOARDS_DIR, boards_dir) for n in board_names]
         session = HilSession(results_dir=results_dir, inferences=inferences, warmup=warmup)
         options = RunOptions(seed=seed)
     except HarnessError as exc:
         raise click.ClickException(str(exc)) from None
     err = Console(stderr=True)
-    for name, spec in zip(board_names, specs):
-        if name.endswith(".toml"):
+    for spec in specs:
+        if Path(spec.source).parent != BOARDS_DIR:   # a path ending in .toml, or a board of --boards-dir
             err.print(f"board {escape(spec.name)} from the board file {escape(spec.source)}", soft_wrap=True)
     for spec in specs:
         # a StoreError leaves the record in session.unsaved: it is printed, then reported below
@@ -130,6 +141,7 @@ def _width(table: Table) -> int | None:
 
 @main.command()
 @click.option("--board", "board_name", default=DEFAULT_BOARD, show_default=True, help="board to run on")
+@boards_dir_option
 @click.option("--models", "model_ids", default=",".join(TFLM), show_default=True, callback=_model_ids,
               help="comma-separated MLPerf Tiny model ids")
 @click.option("--results-dir", type=click.Path(path_type=Path), default=Path("results"), show_default=True)
@@ -137,8 +149,8 @@ def _width(table: Table) -> int | None:
               help="also write the rows (main and per layer) as JSON to FILE")
 @click.option("--markdown", is_flag=True,
               help="print only the main table, as Markdown, on stdout (the rest goes to stderr)")
-def bench(board_name: str, model_ids: list[str], results_dir: Path, json_path: Path | None,
-          markdown: bool) -> None:
+def bench(board_name: str, boards_dir: Path | None, model_ids: list[str], results_dir: Path,
+          json_path: Path | None, markdown: bool) -> None:
     """Benchmark the MLPerf Tiny models on one board, beside TFLite Micro's figures (DESIGN §7).
 
     Each model runs once (2 timed inferences after 1 warm-up: QEMU's counts are exact) and its record is
@@ -146,7 +158,7 @@ def bench(board_name: str, model_ids: list[str], results_dir: Path, json_path: P
     was stored; 1 otherwise.
     """
     try:
-        spec = load_board(board_name)
+        spec = load_board(board_name, BOARDS_DIR, boards_dir)
     except HarnessError as exc:
         raise click.ClickException(str(exc)) from None
     session = HilSession(results_dir=results_dir, inferences=2, warmup=1)
@@ -154,14 +166,20 @@ def bench(board_name: str, model_ids: list[str], results_dir: Path, json_path: P
     rows: list[bench_report.ModelRow] = []
     layers: dict[str, list[bench_report.LayerRow]] = {}
     for model_id in model_ids:
-        if mlperf_tiny_path(model_id) is None:
-            reason = f"{models_dir() / MLPERF_TINY[model_id]} not found (set HILBENCH_MODELS_DIR)"
+        try:  # the official file where there is one (cached or in the models folder), else built from code
+            with err.status(f"{model_id}: finding the model"):
+                ref = resolve_model(model_id)
+        except HarnessError as exc:
+            reason = (f"{exc} (`hilbench models download mlperf-tiny [--mirror DIR]` fetches the official "
+                      "file; `pip install '.[models]'` lets hilbench build it from code)")
             rows.append(bench_report.skipped_row(model_id, reason, TFLM[model_id]))
             continue
+        if ref.origin != Origin.OFFICIAL:
+            err.print(f"{model_id}: {escape(ref.source or ref.origin.value)}", soft_wrap=True)
         # a StoreError leaves the record in session.unsaved: it is printed, then reported below
         with err.status(f"{model_id} on {escape(spec.name)}: compiling, running, measuring"), \
                 contextlib.suppress(StoreError):
-            session.run(model_id, spec)
+            session.run(ref, spec)
         record = session.records[-1]
         rows.append(bench_report.model_row(record, TFLM[model_id]))
         layers[model_id] = bench_report.layer_rows(record)
@@ -201,6 +219,9 @@ def bench(board_name: str, model_ids: list[str], results_dir: Path, json_path: P
 main.add_command(cli_results.compare)
 main.add_command(cli_results.export)
 main.add_command(cli_report.report)   # the HTML report of stored runs
+main.add_command(cli_compile.compile_project)   # a firmware project to take away
+main.add_command(cli_models.models)   # list the known models, download the official files
+main.add_command(cli_accuracy.accuracy)   # a dataset's score on the target beside the host's
 
 
 if __name__ == "__main__":

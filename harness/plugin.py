@@ -11,15 +11,17 @@ import argparse
 import json
 import warnings
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from harness.boards import DEFAULT_BOARD, BoardSpec, load_board
+from harness.accuracy import AccuracyOptions, AccuracyResult, run_accuracy
+from harness.boards import BOARDS_DIR_HELP, DEFAULT_BOARD, BoardSpec, check_boards_dir, load_board
 from harness.errors import ConfigError, StoreError
 from harness.model.zoo import ModelRef
+from harness.paths import BOARDS_DIR
 from harness.report import compare_text
 from harness.report.compare import Baseline, Comparison, compare_records
 from harness.report.gates import FAIL_ON_HELP, RegressionCheck, parse_fail_on
@@ -64,6 +66,13 @@ def _fail_on(text: str) -> list[RegressionCheck]:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _boards_dir(text: str) -> Path:
+    try:
+        return check_boards_dir(Path(text)).resolve()
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _ref(text: str) -> str:
     if not text.strip():
         raise argparse.ArgumentTypeError("an empty reference; expected a results folder, run id or commit")
@@ -75,6 +84,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--hil-board", action="append", metavar="BOARD", default=None,
                     help=f"board to run on, or the path of a board file ending in .toml; repeat for "
                          f"several (default: {DEFAULT_BOARD}; `hilbench boards` lists them)")
+    group.addoption("--hil-boards-dir", type=_boards_dir, metavar="DIR", default=None,
+                    help=f"{BOARDS_DIR_HELP} (default: none, only the built-in boards)")
     group.addoption("--hil-inferences", type=_inferences, metavar="N", default=None,
                     help=f"timed inferences per run, 1 to {MAX_INFERENCES} (default: 5)")
     group.addoption("--hil-warmup", type=_warmup, metavar="N", default=None,
@@ -95,7 +106,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     names = config.getoption("--hil-board") or [DEFAULT_BOARD]
     try:
-        boards = [load_board(n) for n in dict.fromkeys(names)]
+        user_dir = config.getoption("--hil-boards-dir")
+        boards = [load_board(n, BOARDS_DIR, user_dir) for n in dict.fromkeys(names)]
     except ConfigError as exc:
         raise pytest.UsageError(f"--hil-board: {exc}") from None
     inferences = config.getoption("--hil-inferences")
@@ -140,7 +152,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 @dataclass
 class Hil:
-    """What a test sees: ``hil.run(model)`` on the board this test instance is for."""
+    """What a test sees: ``hil.run(model)`` and ``hil.accuracy(model, dataset)`` on the board this test
+    instance is for."""
 
     session: HilSession
     board: BoardSpec
@@ -154,6 +167,15 @@ class Hil:
             record = self.session.records[-1]
             pytest.fail(f"the run of {record.model} on {record.board} ended with status {record.status!r}, "
                         f"but its record was not stored: {exc}", pytrace=False)
+
+    def accuracy(self, model: str | Path | ModelRef, dataset: str | Path, limit: int | None = None,
+                 options: AccuracyOptions | None = None) -> AccuracyResult:
+        """``dataset`` (an MLPerf Tiny folder) scored on this board and on the host interpreter, in one
+        firmware session; raises ``HarnessError`` (bad input: ``ConfigError``/``ModelError``)."""
+        opts = options or AccuracyOptions()
+        if limit is not None:
+            opts = replace(opts, limit=limit)
+        return run_accuracy(model, dataset, self.board, opts)
 
 
 @pytest.fixture(scope="session")

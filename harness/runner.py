@@ -206,7 +206,7 @@ def run_model(model: str | Path | ModelRef, board: BoardSpec, options: RunOption
               target_name: str | None = None) -> RunRecord:
     """Run one model on one board; the record, whatever happened."""
     started = time.time()
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     target_kind = target_name or board.target
     base = RunRecord(model=str(model), board=board.name, runtime=RUNTIME, target=target_kind, status="ok",
                      inferences=options.inferences, warmup=options.warmup,
@@ -219,7 +219,9 @@ def run_model(model: str | Path | ModelRef, board: BoardSpec, options: RunOption
     extra: dict[str, Any] = {}
     try:
         ref = resolve_model(model)
-        base = replace(base, model=ref.id, model_path=str(ref.path))
+        base = replace(base, model=ref.id, model_path=str(ref.path), model_origin=ref.origin.value)
+        if ref.source:
+            extra["model_source"] = ref.source   # e.g. "official file from the cache /x/kws_ref_model.tflite"
         graph = load_model(ref.path)
         data = options.input_bytes if options.input_bytes is not None else default_input(graph, options.seed)
         if len(data) != graph.input.nbytes:
@@ -252,7 +254,7 @@ def run_model(model: str | Path | ModelRef, board: BoardSpec, options: RunOption
             result = target.stop(timeout_s=STOP_TIMEOUT_DEAD_S if session.search_failed else STOP_TIMEOUT_S)
         finally:
             target.close()
-        extra = {"emulator": result.emulator, "counter": result.counter, "exit_code": result.exit_code}
+        extra.update(emulator=result.emulator, counter=result.counter, exit_code=result.exit_code)
         output, divergence = session.output, session.divergence
         matches = output == expected
         error = None if matches else _mismatch_error(output, expected, divergence)

@@ -9,10 +9,12 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner
 from rich.console import Console
 
 from harness.cli import main
+from harness.errors import ModelError
 from harness.report.baselines import TARGETS, TFLM
 from harness.report.bench import (
     SKIPPED,
@@ -180,14 +182,29 @@ def test_unknown_model_is_a_usage_error() -> None:
     assert out.exit_code == 2 and "kws01, vww01, ic01, ad01" in out.output
 
 
-def test_missing_model_files_are_skipped_not_a_crash(tmp_path: Path) -> None:
-    out = CliRunner(env={"HILBENCH_MODELS_DIR": str(tmp_path / "none")}).invoke(
+def test_a_model_that_cannot_be_had_is_skipped_not_a_crash(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def nowhere(model_id: str) -> None:
+        raise ModelError(f"model {model_id}: no official file here, and TensorFlow is not installed")
+
+    monkeypatch.setattr("harness.cli.resolve_model", nowhere)
+    out = CliRunner().invoke(
         main, ["bench", "--models", "kws01,ad01", "--results-dir", str(tmp_path), "--json", str(tmp_path / "b.json")])
     assert out.exit_code == 1, out.output
-    assert "kws01: skipped" in out.output and "ad01_int8.tflite not found" in out.output
+    assert "kws01: skipped" in out.output and "hilbench models download mlperf-tiny" in out.output
     assert "targets missed: kws01 not run (skipped); ad01 not run (skipped)" in out.output
     data = json.loads((tmp_path / "b.json").read_text())
     assert [m["status"] for m in data["models"]] == [SKIPPED, SKIPPED] and data["layers"] == {}
+
+
+@requires_qemu
+@requires_cc
+def test_without_the_official_files_bench_runs_the_models_built_from_code(tmp_path: Path) -> None:
+    out = CliRunner(env={"HILBENCH_MODELS_DIR": str(tmp_path / "none")}).invoke(
+        main, ["bench", "--models", "ad01", "--results-dir", str(tmp_path)])
+    assert "ad01: built from code" in out.output, out.output
+    assert "note: not the official files: ad01 (built-untrained)" in " ".join(out.output.split())
+    record = json.loads(next((tmp_path / "runs").glob("*.json")).read_text())
+    assert record["model_origin"] == "built-untrained" and record["matches_reference"] is True
 
 
 @requires_qemu

@@ -31,10 +31,10 @@ from harness.firmware.elfinfo import read_elf
 from harness.firmware.linker import linker_script
 from harness.model.graph import Graph
 from harness.model.support import graph_io_problem
-from harness.paths import PROJECT_DIR, cache_dir
+from harness.paths import FIRMWARE_DIR as FIRMWARE_DIR  # noqa: PLC0414  (re-exported for mypy --strict)
+from harness.paths import cache_dir
 from harness.types import FirmwareImage, LayerSpec
 
-FIRMWARE_DIR = PROJECT_DIR / "firmware"
 CC = "arm-none-eabi-gcc"
 INSTALL_HINT = ("install it with `sudo apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi`, "
                 "or run ./bootstrap.sh, which installs everything")
@@ -177,7 +177,30 @@ def kernel_sources(ops: list[str], core: Core | None) -> list[Path]:
     return paths
 
 
-def _flags(board: BoardSpec, options: BuildOptions) -> list[str]:
+def firmware_sources(board: BoardSpec, ops: list[str]) -> list[Path]:
+    """The C files of a firmware, in link order: the platform, the board's UART driver, the kernels of ``ops``."""
+    sources = [FIRMWARE_DIR / "src" / s for s in PLATFORM_SOURCES]
+    sources += [FIRMWARE_DIR / "src" / UART_SOURCES[board.uart_kind]]
+    return sources + kernel_sources(sorted(set(ops)), board.core)
+
+
+def generate_checked(graph: Graph, board: BoardSpec, model_id: str) -> GeneratedModel:
+    """``model.c`` and ``model.h`` for ``graph``, after the checks a build makes first.
+
+    Raises ``ModelError`` (not one input and one output buffer, an unsupported operator or value) and
+    ``FitError`` (weights or arena too large for the board).
+    """
+    # load_model's check, again for graphs parsed in memory: the firmware loads one input buffer
+    problem = graph_io_problem(graph)
+    if problem:
+        raise ModelError(f"model {model_id}: {problem}")
+    gen = generate(graph, model_id)
+    check_fit(gen, board, model_id)
+    return gen
+
+
+def compile_flags(board: BoardSpec, options: BuildOptions) -> list[str]:
+    """The compiler flags of a build for ``board``: common, core, FPU, then the ``-D`` defines, sorted."""
     flags = [*COMMON_FLAGS, options.opt_level, *CORE_FLAGS[board.core]]
     if board.fpu:
         flags += [*FPU_FLAGS.get(board.fpu, (f"-mfpu={board.fpu}",)), "-mfloat-abi=hard"]
@@ -197,19 +220,11 @@ def build_firmware(graph: Graph, board: BoardSpec, model_id: str | None = None,
                    options: BuildOptions = BuildOptions()) -> FirmwareImage:
     """Generate, compile and link; raises FitError, ToolchainError or BuildError."""
     model_id = model_id or graph.name
-    # load_model's check, again for graphs parsed in memory: the firmware loads one input buffer
-    problem = graph_io_problem(graph)
-    if problem:
-        raise ModelError(f"model {model_id}: {problem}")
-    gen = generate(graph, model_id)
-    check_fit(gen, board, model_id)
+    gen = generate_checked(graph, board, model_id)
     cc = find_compiler()
     version = compiler_version(cc)
-    flags = _flags(board, options)
-    ops = sorted({layer.op for layer in gen.layers})
-    sources = [FIRMWARE_DIR / "src" / s for s in PLATFORM_SOURCES]
-    sources += [FIRMWARE_DIR / "src" / UART_SOURCES[board.uart_kind]]
-    sources += kernel_sources(ops, board.core)
+    flags = compile_flags(board, options)
+    sources = firmware_sources(board, [layer.op for layer in gen.layers])
     headers = sorted((FIRMWARE_DIR / "include").glob("*.h"))
     script = linker_script(board)
 

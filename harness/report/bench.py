@@ -292,6 +292,10 @@ def provenance_lines(records: Sequence[RunRecord], board: str, machine: str | No
     lines.append("ratios: ours / TFLM's; a target is met at or below its bound; 'vs CMSIS-NN' is our "
                  "instructions / TFLM + CMSIS-NN's, shown without a target")
     lines.append(f"TFLM: {SOURCE}")
+    other = [f"{r.model} ({r.model_origin})" for r in records if r.model_origin not in (None, "official")]
+    if other:
+        lines.append(f"note: not the official files: {', '.join(other)}; built from code, they have the official "
+                     "architectures, but TFLite Micro's figures are of the official files")
     for r in records:
         base = TFLM.get(r.model)
         if base is not None and r.macs is not None and r.macs != base.macs:

@@ -188,7 +188,7 @@ def _build(frame: RunsFrame, baseline: RunsFrame | None, title: str, checks: Seq
              sections.per_layer(frame), sections.history(frame),
              against.baseline_section(comparison, (baseline_ref or baseline.source) if baseline else ""),
              against.tflm_section(frame.runs), provenance.provenance_section(frame, baseline, board_errors)]
-    when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    when = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     nav = "".join(f'<a href="#{p.id}">{esc(p.title)}</a>' for p in parts)
     body = "\n".join(f'<section id="{p.id}"><h2>{esc(p.title)}</h2><p class="explain">{esc(p.explain)}</p>\n'
                      f"{p.body}\n</section>" for p in parts)

@@ -22,15 +22,16 @@ def _n(v: float | None, fmt: str = "{:,}") -> str:
 
 def runs_table(records: Iterable[RunRecord], title: str = "hilbench runs") -> Table:
     t = Table(title=title)
-    for col, justify in [("model", "left"), ("board", "left"), ("status", "left"), ("insn/inference", "right"),
-                         ("source", "left"), ("est. latency ms", "right"), ("flash B", "right"),
+    for col, justify in [("model", "left"), ("origin", "left"), ("board", "left"), ("status", "left"),
+                         ("insn/inference", "right"), ("source", "left"), ("est. latency ms", "right"), ("flash B", "right"),
                          ("RAM B", "right"), ("arena B", "right"), ("stack B", "right"), ("fits", "left"),
                          ("bit-exact", "left")]:
         t.add_column(col, justify=justify)  # type: ignore[arg-type]
     for r in records:
         latency = None if r.latency_us is None else r.latency_us / 1000
         status = escape(r.status)
-        t.add_row(escape(r.model), escape(r.board), status if r.ok else f"[red]{status}[/red]",
+        t.add_row(escape(r.model), escape(r.model_origin or "-"), escape(r.board),
+                  status if r.ok else f"[red]{status}[/red]",
                   _n(r.instructions_per_inference), escape(r.latency_source or "-"),
                   _n(latency, "{:,.2f}") + (" (est.)" if r.latency_estimated and latency is not None else ""),
                   _n(r.flash_bytes), _n(r.ram_bytes), _n(r.arena_bytes), _n(r.stack_bytes),

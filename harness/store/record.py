@@ -24,6 +24,10 @@ class RunRecord:
     status: str
     model_sha256: str | None = None
     model_path: str | None = None
+    # where the model file came from: official (a published MLPerf Tiny file, sha256 as pinned),
+    # built-untrained or built-trained (built from code by harness.model.builtin), user (any other file);
+    # None when the model could not be resolved, and in records written before the field existed
+    model_origin: str | None = None
     error: str | None = None
     inferences: int = 0
     warmup: int = 0

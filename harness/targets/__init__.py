@@ -5,3 +5,6 @@ from __future__ import annotations
 from harness.targets.base import Target, TargetResult, create_target, register_target
 
 __all__ = ["Target", "TargetResult", "create_target", "register_target"]
+
+# the built-in backends register themselves on import; a user's own goes through register_target
+from harness.targets import qemu as _qemu  # noqa: F401

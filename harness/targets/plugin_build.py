@@ -9,8 +9,7 @@ import subprocess
 from pathlib import Path
 
 from harness.errors import BuildError, ToolchainError
-from harness.firmware.build import FIRMWARE_DIR
-from harness.paths import cache_dir
+from harness.paths import FIRMWARE_DIR, cache_dir
 
 PLUGIN_SOURCE = FIRMWARE_DIR / "qemu_plugin" / "hil_insn.c"
 
