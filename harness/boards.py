@@ -35,7 +35,8 @@ from harness.paths import BOARDS_DIR as BOARDS_DIR  # noqa: PLC0414  (re-exporte
 DEFAULT_BOARD = "qemu-m4"
 ADDRESS_SPACE = 1 << 32               # Cortex-M: 32-bit addresses
 MAX_CLOCK_HZ = 2_000_000_000          # above any Cortex-M part; the firmware holds clocks in uint32_t
-MIN_UART_DIVISOR = 16                 # CMSDK BAUDDIV and STM32 BRR (16x oversampling) need clock/baud >= 16
+MIN_UART_DIVISOR = 16                 # CMSDK BAUDDIV and STM32 BRR (16x oversampling) need clock/baud >= 16;
+                                      # the nRF UART (16 MHz) takes a BAUDRATE code, within this bound too
 _BOARD_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.+-]*")
 BOARDS_DIR_HELP = ("a folder of your own board files (NAME.toml), searched besides the built-in boards; "
                    "a file there named like a built-in board is refused, as a board's name must mean one "
@@ -43,6 +44,8 @@ BOARDS_DIR_HELP = ("a folder of your own board files (NAME.toml), searched besid
 
 
 class Core(str, enum.Enum):
+    CORTEX_M0 = "cortex-m0"          # ARMv6-M: Thumb-1, no DWT, no unaligned access, no divide
+    CORTEX_M0PLUS = "cortex-m0plus"
     CORTEX_M3 = "cortex-m3"
     CORTEX_M4 = "cortex-m4"
     CORTEX_M7 = "cortex-m7"
@@ -53,6 +56,7 @@ class Core(str, enum.Enum):
 class UartKind(str, enum.Enum):
     CMSDK = "cmsdk"
     STM32 = "stm32"
+    NRF = "nrf"        # nRF51 legacy UART (no EasyDMA); the nRF52 UARTE needs a driver of its own
 
 
 @dataclass(frozen=True)

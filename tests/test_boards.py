@@ -15,7 +15,7 @@ GOOD = {"name": "x", "core": "cortex-m4", "clock_hz": 25_000_000,
 
 def test_every_required_board_loads_with_its_real_limits() -> None:
     boards = all_boards()
-    assert {"qemu-m3", "qemu-m4", "qemu-m7", "qemu-m55", "netduinoplus2", "nucleo-l4r5zi-emu"} <= set(boards)
+    assert {"qemu-m3", "qemu-m4", "qemu-m7", "qemu-m55", "netduinoplus2", "nucleo-l4r5zi-emu", "microbit"} <= set(boards)
     nucleo = boards["nucleo-l4r5zi-emu"]
     assert (nucleo.clock_hz, nucleo.flash_bytes, nucleo.ram_bytes) == (120_000_000, 2 * 1024 * 1024, 640 * 1024)
     assert nucleo.qemu is not None and nucleo.qemu.machine == "mps2-an386" and nucleo.emulates == "nucleo-l4r5zi"
@@ -28,7 +28,7 @@ def test_unknown_board_names_the_known_ones() -> None:
 
 
 @pytest.mark.parametrize("patch, message", [
-    ({"core": "cortex-m99"}, r"unknown core 'cortex-m99'; expected one of \['cortex-m3'"),
+    ({"core": "cortex-m99"}, r"unknown core 'cortex-m99'; expected one of \['cortex-m0', 'cortex-m0plus', 'cortex-m3'"),
     ({"clock_hz": "fast"}, r"'clock_hz' is 'fast'; expected a int"),
     ({"colour": "red"}, r"unknown keys \['colour'\]"),
     ({"uart": {"kind": "pl011", "base": 1, "clock_hz": 1}}, r"unknown uart kind 'pl011'"),

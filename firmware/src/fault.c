@@ -3,7 +3,10 @@
  * the core. No semihosting here: a semihosting call from a fault handler
  * locks up QEMU. The host sees the line and stops the target.
  * A layer that returns an error status is reported on the same kind of line,
- * from thread mode, where exiting through semihosting is safe. */
+ * from thread mode, where exiting through semihosting is safe.
+ * ARMv6-M (Cortex-M0/M0+) has no CFSR, HFSR, MMFAR or BFAR (every fault is a
+ * HardFault) and only Thumb-1: its line leaves those fields out, and its entry
+ * has no IT block and no `tst` with an immediate. */
 #include <stdint.h>
 #include "bench_platform.h"
 #include "bench_io.h"
@@ -20,6 +23,7 @@ __attribute__((used, noreturn)) void bench_fault_report(const uint32_t *frame, u
     __asm__ volatile("mrs %0, ipsr" : "=r"(ipsr));
     bench_uart_puts("\r\ne-hil-fault exception=");
     bench_put_u32(ipsr & 0x1FFu);
+#if !defined(__ARM_ARCH_6M__)
     bench_uart_puts(" cfsr=");
     bench_put_hex32(SCB_CFSR);
     bench_uart_puts(" hfsr=");
@@ -28,6 +32,7 @@ __attribute__((used, noreturn)) void bench_fault_report(const uint32_t *frame, u
     bench_put_hex32(SCB_MMFAR);
     bench_uart_puts(" bfar=");
     bench_put_hex32(SCB_BFAR);
+#endif
     bench_uart_puts(" exc_return=");
     bench_put_hex32(exc_return);
     for (int i = 0; i < 8; ++i) {
@@ -43,6 +48,22 @@ __attribute__((used, noreturn)) void bench_fault_report(const uint32_t *frame, u
 }
 
 __attribute__((naked)) void bench_fault_entry(void) {
+#if defined(__ARM_ARCH_6M__)
+    /* EXC_RETURN bit 2: the frame is on the process stack (set) or the main stack */
+    __asm__ volatile(
+        "movs r0, #4\n"
+        "mov r1, lr\n"
+        "tst r0, r1\n"
+        "beq 1f\n"
+        "mrs r0, psp\n"
+        "b 2f\n"
+        "1:\n"
+        "mrs r0, msp\n"
+        "2:\n"
+        "ldr r2, =bench_fault_report\n"
+        "bx r2\n"
+        ".ltorg\n");
+#else
     __asm__ volatile(
         "tst lr, #4\n"
         "ite eq\n"
@@ -50,6 +71,7 @@ __attribute__((naked)) void bench_fault_entry(void) {
         "mrsne r0, psp\n"
         "mov r1, lr\n"
         "b bench_fault_report\n");
+#endif
 }
 
 void bench_fault_layer(uint32_t index, bench_op_t op, bench_status_t status) {

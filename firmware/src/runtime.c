@@ -34,7 +34,13 @@ uint64_t bench_layer_cycles(uint32_t layer) {
     return layer < BENCH_N_LAYERS ? g_layer_cycles[layer] : 0u;
 }
 
-#if BENCH_TEST_HOOK == 1
+#if BENCH_TEST_HOOK == 1 && defined(__ARM_ARCH_6M__)
+/* QEMU's nRF51 ignores writes to unmapped addresses; an unaligned word store (a `str` the compiler
+ * cannot split into bytes) is a HardFault on ARMv6-M */
+static volatile uint32_t g_test_fault_words[2];
+#define TEST_HOOK_IN_INVOKE() \
+    __asm__ volatile("str %1, [%0]" : : "l"((uintptr_t)g_test_fault_words + 1u), "l"(1u) : "memory")
+#elif BENCH_TEST_HOOK == 1
 #define TEST_HOOK_IN_INVOKE() (*(volatile uint32_t *)0xFFFFFFF0u = 1u) /* bus fault */
 #elif BENCH_TEST_HOOK == 2
 static volatile int g_test_hang = 1; /* volatile: the code after the hang stays linked */

@@ -1,4 +1,4 @@
-/* Start-up for ARMv7-M / ARMv8-M cores: the vector table, copying .data,
+/* Start-up for ARMv6-M / ARMv7-M / ARMv8-M cores: the vector table, copying .data,
  * zeroing .bss, painting the stack for the high-water mark, enabling the FPU
  * where the build has one, then main(). Symbols come from the generated
  * linker script (harness.firmware.linker). */

@@ -4,7 +4,12 @@
  * interrupt runs in both cases: with DWT it observes CYCCNT every 2^24 cycles,
  * so a CYCCNT wrap is counted even when nothing reads the time for longer than
  * 2^32 cycles. Under QEMU the host's plugin does not count the SysTick handler,
- * so counts stay deterministic. */
+ * so counts stay deterministic.
+ * ARMv6-M (Cortex-M0/M0+) has no DWT cycle counter: there the DWT is left
+ * alone at compile time and SysTick (processor clock, 24 bits, its wraps
+ * counted by the interrupt into 64 bits) is the only source. QEMU's microbit
+ * gives its M0 a SysTick; the real nRF51 has none (a TIMER/RTC driver would
+ * be needed on hardware; the host's plugin count does not depend on it). */
 #include <stdint.h>
 #include "bench_counter64.h"
 #include "bench_platform.h"
@@ -20,18 +25,29 @@
 #define SYST_RVR   (*(volatile uint32_t *)0xE000E014u)
 #define SYST_CVR   (*(volatile uint32_t *)0xE000E018u)
 
+#if defined(__ARM_ARCH_6M__)
+#define BENCH_HAS_DWT 0
+#else
+#define BENCH_HAS_DWT 1
+#endif
+
 static volatile uint32_t g_systick_wraps;
+#if BENCH_HAS_DWT
 static volatile bench_counter64_t g_dwt_count;
 static volatile int g_use_dwt; /* read by the SysTick handler */
+#endif
 
 void SysTick_Handler(void) {
     g_systick_wraps = g_systick_wraps + 1u;
+#if BENCH_HAS_DWT
     if (g_use_dwt) {
         (void)bench_counter64_observe(&g_dwt_count, DWT_CYCCNT);
     }
+#endif
 }
 
 void bench_timer_init(void) {
+#if BENCH_HAS_DWT
     DEMCR |= (1u << 24); /* TRCENA */
     DWT_CYCCNT = 0;
     DWT_CTRL |= 1u;      /* CYCCNTENA */
@@ -40,12 +56,14 @@ void bench_timer_init(void) {
     g_dwt_count.last = 0u;
     g_dwt_count.high = 0u;
     g_use_dwt = DWT_CYCCNT != 0;
+#endif
     SYST_RVR = 0x00FFFFFFu;
     SYST_CVR = 0;
     SYST_CSR = 7u; /* enable, wrap interrupt, processor clock */
 }
 
 uint64_t bench_cycles(void) {
+#if BENCH_HAS_DWT
     if (g_use_dwt) {
         /* SysTick also observes: mask it so the two updates of the high word cannot interleave */
         uint32_t primask;
@@ -54,6 +72,7 @@ uint64_t bench_cycles(void) {
         __asm__ volatile("msr primask, %0" : : "r"(primask) : "memory");
         return cycles;
     }
+#endif
     uint32_t wraps, current;
     do {
         wraps = g_systick_wraps;

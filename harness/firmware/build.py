@@ -50,8 +50,10 @@ KERNELS = {
     "RELU6": ("elementwise.c",), "LOGISTIC": ("elementwise.c", "fixedpoint.c"),
     "TANH": ("elementwise.c", "fixedpoint.c"),
 }
-UART_SOURCES = {UartKind.CMSDK: "uart_cmsdk.c", UartKind.STM32: "uart_stm32.c"}
+UART_SOURCES = {UartKind.CMSDK: "uart_cmsdk.c", UartKind.STM32: "uart_stm32.c", UartKind.NRF: "uart_nrf.c"}
 CORE_FLAGS = {
+    Core.CORTEX_M0: ("-mcpu=cortex-m0",),
+    Core.CORTEX_M0PLUS: ("-mcpu=cortex-m0plus",),
     Core.CORTEX_M3: ("-mcpu=cortex-m3",),
     Core.CORTEX_M4: ("-mcpu=cortex-m4",),
     Core.CORTEX_M7: ("-mcpu=cortex-m7",),
