@@ -56,7 +56,22 @@ class Core(str, enum.Enum):
 class UartKind(str, enum.Enum):
     CMSDK = "cmsdk"
     STM32 = "stm32"
-    NRF = "nrf"        # nRF51 legacy UART (no EasyDMA); the nRF52 UARTE needs a driver of its own
+    NRF = "nrf"        # nRF51 legacy UART (no EasyDMA); the nRF52 UARTE has a driver of its own
+    STM32V2 = "stm32v2"              # STM32L4/H7 USART: ISR/TDR/RDR, BRR = fck / baud
+    STM32_LPUART = "stm32-lpuart"    # STM32L4/H7 LPUART: the USART v2 registers, BRR = 256 * fck / baud
+    NRF52_UARTE = "nrf52-uarte"      # nRF52 UARTE with EasyDMA
+    RP2040_UART = "rp2040-uart"      # RP2040 UART0/1: an ARM PL011
+
+
+class ClockKind(str, enum.Enum):
+    """The clock set-up the firmware runs before main (``firmware/src/clock_<kind>.c``)."""
+
+    NONE = "none"        # the reset clock: emulated boards (QEMU ignores clock registers)
+    STM32F4 = "stm32f4"
+    STM32L4 = "stm32l4"
+    STM32H7 = "stm32h7"
+    NRF52 = "nrf52"
+    RP2040 = "rp2040"
 
 
 @dataclass(frozen=True)
@@ -87,6 +102,7 @@ class BoardSpec:
     emulates: str | None = None
     active_power_mw: float | None = None  # an estimate, for energy estimates
     source: str = ""
+    clock: ClockKind = ClockKind.NONE     # the clock set-up: "none" keeps the reset clock (emulated boards)
 
     @property
     def target(self) -> str:
@@ -158,6 +174,7 @@ def parse_board(data: dict[str, Any], source: str) -> BoardSpec:
         qemu=qemu,
         active_power_mw=_take(power, "active_mw", float, f"{where} [power]", None),
         source=source,
+        clock=_enum(ClockKind, _take(data, "clock", str, where, "none"), "clock", where),
     )
     for sub, table in (("", data), (" [memory]", memory), (" [uart]", uart), (" [power]", power)):
         _no_extra(table, where + sub)

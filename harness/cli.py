@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from harness import cli_accuracy, cli_compile, cli_models, cli_report, cli_results
+from harness import cli_accuracy, cli_compile, cli_models, cli_probes, cli_report, cli_results
 from harness.boards import DEFAULT_BOARD, load_board, scan_boards
 from harness.cli_compile import boards_dir_option
 from harness.errors import HarnessError, StoreError
@@ -222,6 +222,7 @@ main.add_command(cli_report.report)   # the HTML report of stored runs
 main.add_command(cli_compile.compile_project)   # a firmware project to take away
 main.add_command(cli_models.models)   # list the known models, download the official files
 main.add_command(cli_accuracy.accuracy)   # a dataset's score on the target beside the host's
+main.add_command(cli_probes.probes)   # the debug probes attached (pyOCD), with their serial ports
 
 
 if __name__ == "__main__":

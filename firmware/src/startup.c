@@ -1,9 +1,15 @@
 /* Start-up for ARMv6-M / ARMv7-M / ARMv8-M cores: the vector table, copying .data,
  * zeroing .bss, painting the stack for the high-water mark, enabling the FPU
- * where the build has one, then main(). Symbols come from the generated
- * linker script (harness.firmware.linker). */
+ * where the build has one, the board's clock set-up (bench_clock_init, compiled in
+ * only for boards with a `clock` set-up: BENCH_CLOCK_SETUP), then main(). Symbols come
+ * from the generated linker script (harness.firmware.linker). */
 #include <stdint.h>
+#include "bench_clock.h"
 #include "bench_platform.h"
+
+#ifndef BENCH_CLOCK_SETUP
+#define BENCH_CLOCK_SETUP 0
+#endif
 
 extern uint32_t _sidata, _sdata, _edata, _sbss, _ebss, _sstack, _estack;
 extern int main(void);
@@ -51,6 +57,9 @@ __attribute__((noreturn, used)) void Reset_Handler(void) {
     /* CPACR: full access to CP10 and CP11 */
     *(volatile uint32_t *)0xE000ED88u |= (0xFu << 20);
     __asm__ volatile("dsb\n isb" ::: "memory");
+#endif
+#if BENCH_CLOCK_SETUP
+    bench_clock_init(); /* boards with a `clock` set-up only: emulated boards' code stays byte for byte */
 #endif
     main();
     bench_exit(0);

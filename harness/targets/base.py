@@ -72,6 +72,11 @@ def register_target(name: str, factory: TargetFactory) -> None:
 
 def create_target(name: str, board: BoardSpec, **settings: object) -> Target:
     """A new target of backend ``name``; ``settings`` go to its constructor (e.g. ``counter``)."""
+    if name == "hardware" and name not in _REGISTRY:
+        # TODO(#11): the hardware target (flash through a debug probe, serial port by probe) comes next
+        raise ConfigError(f"board {board.name!r} is a real board, and hilbench cannot run real boards yet "
+                          f"(targets available: {sorted(_REGISTRY)}); `hilbench compile MODEL --board "
+                          f"{board.name} -o DIR` writes a firmware project to build with make and flash yourself")
     if name not in _REGISTRY:
         raise ConfigError(f"unknown target backend {name!r}; expected one of {sorted(_REGISTRY)}")
     return _REGISTRY[name](board, **settings)
