@@ -35,6 +35,12 @@ static inline int bench_clock_wait(volatile const uint32_t *reg, uint32_t mask, 
     return 0;
 }
 
+/* Records that wait number `step` timed out and the set-up kept an earlier clock. */
+static inline void bench_clock_fell_back(uint32_t step) {
+    bench_clock_state = BENCH_CLOCK_FALLBACK;
+    bench_clock_step = step;
+}
+
 #define BENCH_CLOCK_TRIES 2000000u /* ~0.1 s at 16 MHz, far above any datasheet start-up time */
 
 #ifdef __cplusplus

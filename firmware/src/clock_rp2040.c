@@ -64,8 +64,7 @@ volatile uint32_t bench_clock_state = BENCH_CLOCK_UNTOUCHED;
 volatile uint32_t bench_clock_step = 0u;
 
 static void fallback(uint32_t step) {
-    bench_clock_state = BENCH_CLOCK_FALLBACK;
-    bench_clock_step = step;
+    bench_clock_fell_back(step);
     CLK_PERI_CTRL = CLK_PERI_ENABLE | CLK_PERI_AUXSRC_CLK_SYS; /* UART0 still gets a clock */
 }
 

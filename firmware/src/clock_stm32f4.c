@@ -61,15 +61,10 @@ static void vcp_pins(void) {
     GPIOA_AFRL = (GPIOA_AFRL & ~(0xFFu << 8)) | (0x77u << 8);    /* AF7 = USART2 */
 }
 
-static void fallback(uint32_t step) {
-    bench_clock_state = BENCH_CLOCK_FALLBACK;
-    bench_clock_step = step;
-}
-
 void bench_clock_init(void) {
     vcp_pins();
     if (!bench_clock_wait(&RCC_CR, CR_HSIRDY, CR_HSIRDY, BENCH_CLOCK_TRIES)) {
-        fallback(1u); /* HSI is the reset clock; not ready would be odd: stay */
+        bench_clock_fell_back(1u); /* HSI is the reset clock; not ready would be odd: stay */
         return;
     }
     RCC_APB1ENR |= APB1ENR_PWR;
@@ -77,7 +72,7 @@ void bench_clock_init(void) {
     PWR_CR |= PWR_CR_VOS_SCALE1; /* takes effect when the PLL is on; VOSRDY checked after */
     FLASH_ACR = ACR_LATENCY_3WS | ACR_PRFTEN | ACR_ICEN | ACR_DCEN;
     if ((FLASH_ACR & 0xFu) != ACR_LATENCY_3WS) {
-        fallback(2u);
+        bench_clock_fell_back(2u);
         return;
     }
     RCC_CFGR = (RCC_CFGR & ~((0xFu << 4) | (0x7u << 10) | (0x7u << 13))) | CFGR_PPRE1_DIV2; /* AHB/1 APB1/2 APB2/1 */
@@ -86,18 +81,18 @@ void bench_clock_init(void) {
     RCC_CR |= CR_HSION | CR_PLLON;
     if (!bench_clock_wait(&RCC_CR, CR_PLLRDY, CR_PLLRDY, BENCH_CLOCK_TRIES)) {
         bench_uart_clock_hz = HSI_HZ / 2u; /* APB1 /2 of HSI; the UART driver's BRR assumes 50 MHz */
-        fallback(3u);
+        bench_clock_fell_back(3u);
         return;
     }
     if (!bench_clock_wait(&PWR_CSR, PWR_CSR_VOSRDY, PWR_CSR_VOSRDY, BENCH_CLOCK_TRIES)) {
         bench_uart_clock_hz = HSI_HZ / 2u;
-        fallback(4u); /* not at scale 1: 100 MHz is out of spec, stay on HSI */
+        bench_clock_fell_back(4u); /* not at scale 1: 100 MHz is out of spec, stay on HSI */
         return;
     }
     RCC_CFGR = (RCC_CFGR & ~CFGR_SW_MASK) | CFGR_SW_PLL;
     if (!bench_clock_wait(&RCC_CFGR, CFGR_SWS_MASK, CFGR_SWS_PLL, BENCH_CLOCK_TRIES)) {
         bench_uart_clock_hz = HSI_HZ / 2u;
-        fallback(5u);
+        bench_clock_fell_back(5u);
         return;
     }
     bench_clock_hz = BENCH_CPU_HZ;

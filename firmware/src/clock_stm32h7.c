@@ -75,11 +75,6 @@ static inline void barriers(void) {
     __asm__ volatile("dsb\n isb" ::: "memory");
 }
 
-static void fallback(uint32_t step) {
-    bench_clock_state = BENCH_CLOCK_FALLBACK;
-    bench_clock_step = step;
-}
-
 static void caches_enable(void) {
     barriers();
     SCB_ICIALLU = 0u;
@@ -153,7 +148,7 @@ void bench_clock_init(void) {
     if (step != 0u) {
         /* still on HSI 64 MHz; the APB dividers may already be /2 (step 7) */
         bench_uart_clock_hz = step == 7u ? HSI_HZ / 2u : HSI_HZ;
-        fallback(step);
+        bench_clock_fell_back(step);
     } else {
         bench_clock_hz = BENCH_CPU_HZ;
         bench_uart_clock_hz = BENCH_UART_CLOCK_HZ;

@@ -67,11 +67,6 @@ volatile uint32_t bench_uart_clock_hz = MSI_RESET_HZ;
 volatile uint32_t bench_clock_state = BENCH_CLOCK_UNTOUCHED;
 volatile uint32_t bench_clock_step = 0u;
 
-static void fallback(uint32_t step) {
-    bench_clock_state = BENCH_CLOCK_FALLBACK;
-    bench_clock_step = step;
-}
-
 static void vcp_pins(void) {
     RCC_APB1ENR1 |= APB1ENR1_PWR;
     (void)RCC_APB1ENR1;
@@ -89,12 +84,12 @@ void bench_clock_init(void) {
     vcp_pins();
     RCC_CR |= CR_HSION;
     if (!bench_clock_wait(&RCC_CR, CR_HSIRDY, CR_HSIRDY, BENCH_CLOCK_TRIES)) {
-        fallback(1u); /* stay on MSI 4 MHz */
+        bench_clock_fell_back(1u); /* stay on MSI 4 MHz */
         return;
     }
     RCC_CFGR = (RCC_CFGR & ~CFGR_SW_MASK) | CFGR_SW_HSI;
     if (!bench_clock_wait(&RCC_CFGR, CFGR_SWS_MASK, CFGR_SWS_HSI, BENCH_CLOCK_TRIES)) {
-        fallback(2u);
+        bench_clock_fell_back(2u);
         return;
     }
     bench_clock_hz = HSI_HZ;
@@ -102,24 +97,24 @@ void bench_clock_init(void) {
     /* range 1 (the reset value), then boost: R1MODE = 0 */
     PWR_CR1 = (PWR_CR1 & ~PWR_CR1_VOS_MASK) | PWR_CR1_VOS_RANGE1;
     if (!bench_clock_wait(&PWR_SR2, PWR_SR2_VOSF, 0u, BENCH_CLOCK_TRIES)) {
-        fallback(3u);
+        bench_clock_fell_back(3u);
         return;
     }
     PWR_CR5 &= ~PWR_CR5_R1MODE;
     FLASH_ACR = (FLASH_ACR & ~ACR_LATENCY_MASK) | ACR_LATENCY_5WS | ACR_PRFTEN | ACR_ICEN | ACR_DCEN;
     if ((FLASH_ACR & ACR_LATENCY_MASK) != ACR_LATENCY_5WS) {
-        fallback(4u);
+        bench_clock_fell_back(4u);
         return;
     }
     RCC_CR &= ~CR_PLLON;
     if (!bench_clock_wait(&RCC_CR, CR_PLLRDY, 0u, BENCH_CLOCK_TRIES)) {
-        fallback(5u);
+        bench_clock_fell_back(5u);
         return;
     }
     RCC_PLLCFGR = PLLCFGR_SRC_HSI16 | PLLCFGR_M(2u) | PLLCFGR_N(30u) | PLLCFGR_R_DIV2 | PLLCFGR_REN;
     RCC_CR |= CR_PLLON;
     if (!bench_clock_wait(&RCC_CR, CR_PLLRDY, CR_PLLRDY, BENCH_CLOCK_TRIES)) {
-        fallback(6u);
+        bench_clock_fell_back(6u);
         return;
     }
     /* AHB /2 through the switch (RM0432: above 80 MHz), APB1 and APB2 /1 */
@@ -127,7 +122,7 @@ void bench_clock_init(void) {
     RCC_CFGR = (RCC_CFGR & ~CFGR_SW_MASK) | CFGR_SW_PLL;
     if (!bench_clock_wait(&RCC_CFGR, CFGR_SWS_MASK, CFGR_SWS_PLL, BENCH_CLOCK_TRIES)) {
         RCC_CFGR &= ~CFGR_HPRE_MASK;
-        fallback(7u);
+        bench_clock_fell_back(7u);
         return;
     }
     for (volatile uint32_t i = 0u; i < 200u; ++i) { /* >= 1 us at 60 MHz */
