@@ -47,3 +47,21 @@ def interpret(model: bytes, *inputs: Any) -> bytes:
         ip.set_input(x, i)
     ip.invoke()
     return bytes(np.asarray(ip.get_output(0)).tobytes())
+
+
+def fc_dequantize_model(folder: Path) -> Path:
+    """x int8 [1,16] -FULLY_CONNECTED-> h int8 [1,4] -DEQUANTIZE-> y float32 [1,4], written to ``folder``."""
+    from harness.model.builder import OpDef, TensorDef, build_model
+    from harness.model.graph import Dtype
+
+    w = np.random.default_rng(11).integers(-128, 128, (4, 16), dtype=np.int8)
+    bias = np.array([900, -700, 20, 5], "<i4")
+    tensors = [TensorDef("x", (1, 16), Dtype.INT8, (0.05,), (3,)),
+               TensorDef("w", (4, 16), Dtype.INT8, (0.01,), (0,), data=w.tobytes()),
+               TensorDef("b", (4,), Dtype.INT32, (0.0005,), (0,), data=bias.tobytes()),
+               TensorDef("h", (1, 4), Dtype.INT8, (0.2,), (-7,)),
+               TensorDef("y", (1, 4), Dtype.FLOAT32)]
+    ops = [OpDef("FULLY_CONNECTED", (0, 1, 2), (3,), {"activation": 0}), OpDef("DEQUANTIZE", (3,), (4,))]
+    model = folder / "fc_dequantize.tflite"
+    model.write_bytes(build_model(tensors, ops, [0], [4]))
+    return model

@@ -5,17 +5,14 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from harness.boards import Core, UartKind, load_board
 from harness.errors import FitError
 from harness.firmware.build import BuildOptions, compile_flags, generate_checked
 from harness.model import load_model
-from harness.model.builder import OpDef, TensorDef, build_model
-from harness.model.graph import Dtype
 from harness.runner import RunOptions, run_model
-from tests.conftest import model_path, requires_cc, requires_qemu
+from tests.conftest import fc_dequantize_model, model_path, requires_cc, requires_qemu
 
 TINYCNN_OPS = ["CONV_2D", "CONV_2D", "RESHAPE", "FULLY_CONNECTED", "FULLY_CONNECTED", "SOFTMAX"]
 
@@ -95,16 +92,7 @@ def test_a_hardfault_on_the_m0_is_reported_by_the_thumb1_handler() -> None:
 def test_float32_output_on_the_m0_is_copied_bytewise_and_exact(tmp_path: Path) -> None:
     # DEQUANTIZE writes float32 into the byte arena by memcpy: the M0 (and QEMU, see the test above)
     # faults on an unaligned word access, so the copies must be byte accesses there
-    w = np.random.default_rng(11).integers(-128, 128, (4, 16), dtype=np.int8)
-    bias = np.array([900, -700, 20, 5], "<i4")
-    tensors = [TensorDef("x", (1, 16), Dtype.INT8, (0.05,), (3,)),
-               TensorDef("w", (4, 16), Dtype.INT8, (0.01,), (0,), data=w.tobytes()),
-               TensorDef("b", (4,), Dtype.INT32, (0.0005,), (0,), data=bias.tobytes()),
-               TensorDef("h", (1, 4), Dtype.INT8, (0.2,), (-7,)),
-               TensorDef("y", (1, 4), Dtype.FLOAT32)]
-    ops = [OpDef("FULLY_CONNECTED", (0, 1, 2), (3,), {"activation": 0}), OpDef("DEQUANTIZE", (3,), (4,))]
-    model = tmp_path / "fc_dequantize.tflite"
-    model.write_bytes(build_model(tensors, ops, [0], [4]))
+    model = fc_dequantize_model(tmp_path)
     run = run_model(model, load_board("microbit"), RunOptions(inferences=1, warmup=0))
     assert run.status == "ok", run.error
     assert run.matches_reference and len(bytes.fromhex(run.output_hex or "")) == 16

@@ -21,8 +21,7 @@ from harness.boards import BoardSpec, load_board
 from harness.errors import FirmwareOutputError
 from harness.firmware.build import BuildOptions, build_firmware
 from harness.model import load_model
-from harness.model.builder import OpDef, TensorDef, build_model
-from harness.model.graph import Dtype, Graph
+from harness.model.graph import Graph
 from harness.model.reference import default_input, reference_layer_outputs, reference_output
 from harness.model.zoo import resolve_model
 from harness.protocol import DutClient
@@ -30,7 +29,7 @@ from harness.runner import RunOptions, run_model
 from harness.session import HilSession
 from harness.store.record import RunRecord
 from harness.targets import create_target
-from tests.conftest import model_path, requires_cc, requires_qemu
+from tests.conftest import fc_dequantize_model, model_path, requires_cc, requires_qemu
 
 pytestmark = [requires_qemu, requires_cc, pytest.mark.qemu]
 
@@ -236,16 +235,7 @@ def test_layer_crcs_on_qemu_equal_the_interpreters_intermediate_tensors() -> Non
 
 
 def test_float32_output_of_a_final_dequantize_is_compared_as_float_bytes(tmp_path: Path) -> None:
-    w = np.random.default_rng(11).integers(-128, 128, (4, 16), dtype=np.int8)
-    bias = np.array([900, -700, 20, 5], "<i4")
-    tensors = [TensorDef("x", (1, 16), Dtype.INT8, (0.05,), (3,)),
-               TensorDef("w", (4, 16), Dtype.INT8, (0.01,), (0,), data=w.tobytes()),
-               TensorDef("b", (4,), Dtype.INT32, (0.0005,), (0,), data=bias.tobytes()),
-               TensorDef("h", (1, 4), Dtype.INT8, (0.2,), (-7,)),
-               TensorDef("y", (1, 4), Dtype.FLOAT32)]
-    ops = [OpDef("FULLY_CONNECTED", (0, 1, 2), (3,), {"activation": 0}), OpDef("DEQUANTIZE", (3,), (4,))]
-    model = tmp_path / "fc_dequantize.tflite"
-    model.write_bytes(build_model(tensors, ops, [0], [4]))
+    model = fc_dequantize_model(tmp_path)
     run = run_model(model, load_board("qemu-m4"), RunOptions(inferences=1, warmup=0))
     assert run.status == "ok", run.error
     assert len(bytes.fromhex(run.reference_hex or "")) == 16          # four float32, not four int8
