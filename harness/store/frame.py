@@ -20,7 +20,6 @@ file); ``sections`` and ``provenance`` stay dicts. ``layers`` holds ``run_id``, 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -69,15 +68,11 @@ def model_key(record: RunRecord) -> str:
 
 
 def known_model_ids() -> dict[str, str]:
-    """sha256 -> id of the known model files present on this machine (the MLPerf Tiny models)."""
-    from harness.model.zoo import MLPERF_TINY, mlperf_tiny_path  # the model layer is above the store
+    """sha256 -> id of the known model files: the pinned hashes of the official MLPerf Tiny files
+    (``harness.model.official``), so no file is read and the names hold on any machine."""
+    from harness.model.official import BY_SHA256  # the model layer is above the store
 
-    known = {}
-    for model_id in MLPERF_TINY:
-        path = mlperf_tiny_path(model_id)
-        if path is not None:
-            known[hashlib.sha256(path.read_bytes()).hexdigest()] = model_id
-    return known
+    return {sha256: f.model_id for sha256, f in BY_SHA256.items()}
 
 
 def _names(records: list[RunRecord], known: Mapping[str, str]) -> dict[str, str]:

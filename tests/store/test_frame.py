@@ -171,3 +171,16 @@ def test_the_layers_frame_holds_each_layer_with_its_run() -> None:
     runs = frame.runs.set_index("run_id")
     assert runs.loc["r1", "path"] == "runs/r1.json" and pd.isna(runs.loc["r2", "path"])
     assert runs.loc["r1", "instructions_per_inference"] == 2800 and runs.loc["r2", "status"] == "build"
+
+
+def test_the_official_files_are_known_by_their_pinned_hashes_without_reading_a_file(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from harness.store.frame import known_model_ids
+
+    monkeypatch.setenv("HILBENCH_MODELS_DIR", str(tmp_path / "none"))
+    monkeypatch.setenv("HILBENCH_CACHE_DIR", str(tmp_path / "cache"))
+    from harness.model.official import OFFICIAL
+
+    known = known_model_ids()
+    assert known == {f.sha256: model_id for model_id, f in OFFICIAL.items()}
+    assert known["aeea436800704fce17b17292e4412630ad856e9d777c044c64ef748a880bd0ae"] == "kws01"
