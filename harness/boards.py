@@ -12,6 +12,15 @@ reaching outside those folders; or by a path ending in ``.toml``, a user's own
 board file. ``BoardSpec.source`` keeps the file's path, which the run record's
 ``provenance.board_file`` reports.
 
+A board file has the board's own tables (``[memory]``, ``[uart]``, ``[power]``,
+``[timestamp_gpio]``) and one section per target backend that can run it
+(``[qemu]``, ``[hardware]``, a user's backend's own): each such section is
+handed to the backend that owns it, which validates it
+(``harness.targets.backends``); ``BoardSpec.section(name)`` gives what it
+parsed. ``target = "..."`` picks the backend that runs the board; without it,
+the backend of the first section does, and a file with none is a real board
+(``hardware``).
+
 A board's name means one board: the records, comparisons and reports know a
 board by its name alone. So a user's board file may not take a built-in
 board's name (no shadowing): it is refused with both files named, when that
@@ -37,6 +46,7 @@ ADDRESS_SPACE = 1 << 32               # Cortex-M: 32-bit addresses
 MAX_CLOCK_HZ = 2_000_000_000          # above any Cortex-M part; the firmware holds clocks in uint32_t
 MIN_UART_DIVISOR = 16                 # CMSDK BAUDDIV and STM32 BRR (16x oversampling) need clock/baud >= 16;
                                       # the nRF UART (16 MHz) takes a BAUDRATE code, within this bound too
+BOARD_TABLES = frozenset({"memory", "uart", "power", "timestamp_gpio"})  # the board's own; others: backends'
 _BOARD_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.+-]*")
 BOARDS_DIR_HELP = ("a folder of your own board files (NAME.toml), searched besides the built-in boards; "
                    "a file there named like a built-in board is refused, as a board's name must mean one "
@@ -74,10 +84,50 @@ class ClockKind(str, enum.Enum):
     RP2040 = "rp2040"
 
 
+class GpioKind(str, enum.Enum):
+    """The timestamp GPIO's driver (``firmware/src/gpio_<kind>.c``), for energy mode (DESIGN §5)."""
+
+    NONE = "none"        # no pin: the pulse only calls the emulator's marker (emulated boards)
+    STM32 = "stm32"      # STM32 F4/L4/H7 GPIO (MODER/OTYPER/OSPEEDR/BSRR); the family from the board's clock
+    NRF52 = "nrf52"      # nRF52 P0/P1 (OUTSET/OUTCLR/DIRSET)
+    RP2040 = "rp2040"    # RP2040 SIO (GPIO_OUT_SET/CLR, GPIO_OE_SET), FUNCSEL = SIO
+
+
+# kind -> (accepted ports, highest pin); "none" takes neither
+_GPIO_PORTS: dict[GpioKind, tuple[tuple[str | int, ...], int]] = {
+    GpioKind.STM32: (tuple("ABCDEFGHIJK"), 15), GpioKind.NRF52: ((0, 1), 31), GpioKind.RP2040: ((0,), 29)}
+
+
 @dataclass(frozen=True)
-class QemuSpec:
-    machine: str
-    icount_systick_hz: int | None = None  # SysTick rate under -icount shift=0, for the fallback timer
+class TimestampGpio:
+    """``[timestamp_gpio]``: the pin the firmware pulses low at each timestamp in energy mode.
+
+    ``port`` is a letter for ``stm32`` ("F" for PF13), a number for ``nrf52`` (0 or 1) and
+    ``rp2040`` (0, its only bank, the default); ``pin`` is the pin in that port. Both are None
+    for ``none``.
+    """
+
+    kind: GpioKind
+    port: str | int | None = None
+    pin: int | None = None
+
+
+def _parse_timestamp_gpio(table: dict[str, Any], where: str) -> TimestampGpio:
+    table, where = dict(table), f"{where} [timestamp_gpio]"
+    kind = _enum(GpioKind, _take(table, "kind", str, where), "timestamp_gpio kind", where)
+    if kind is GpioKind.NONE:
+        _no_extra(table, where)
+        return TimestampGpio(kind)
+    ports, max_pin = _GPIO_PORTS[kind]
+    port = _take(table, "port", str if kind is GpioKind.STM32 else int, where,
+                 0 if kind is GpioKind.RP2040 else ...)
+    pin = _take(table, "pin", int, where)
+    _no_extra(table, where)
+    if port not in ports:
+        raise ConfigError(f"{where}: port {port!r} for kind {kind.value!r}; expected one of {list(ports)}")
+    if pin > max_pin:
+        raise ConfigError(f"{where}: pin {pin} for kind {kind.value!r}; expected 0 to {max_pin}")
+    return TimestampGpio(kind, port, pin)
 
 
 @dataclass(frozen=True)
@@ -98,15 +148,18 @@ class BoardSpec:
     uart_base: int
     uart_clock_hz: int
     baud: int
-    qemu: QemuSpec | None
     emulates: str | None = None
     active_power_mw: float | None = None  # an estimate, for energy estimates
     source: str = ""
     clock: ClockKind = ClockKind.NONE     # the clock set-up: "none" keeps the reset clock (emulated boards)
+    # each target backend's own section, validated by that backend: (section name, its settings)
+    sections: tuple[tuple[str, object], ...] = ()
+    target: str = "hardware"              # the backend that runs this board unless another is asked for
+    timestamp_gpio: TimestampGpio | None = None  # [timestamp_gpio]: energy mode's pin; None: no energy mode
 
-    @property
-    def target(self) -> str:
-        return "qemu" if self.qemu is not None else "hardware"
+    def section(self, name: str) -> object | None:
+        """The settings of the board file's ``[name]`` section, as its backend parsed them; None if absent."""
+        return dict(self.sections).get(name)
 
 
 def _take(table: dict[str, Any], key: str, kind: type, where: str, default: Any = ...) -> Any:
@@ -145,16 +198,10 @@ def parse_board(data: dict[str, Any], source: str) -> BoardSpec:
     where = f"board {name!r} ({source})"
     memory = dict(_take(data, "memory", dict, where))
     uart = dict(_take(data, "uart", dict, where))
-    qemu_table = _take(data, "qemu", dict, where, None)
     power = dict(_take(data, "power", dict, where, {}))
-    qemu = None
-    if qemu_table is not None:
-        qemu_table = dict(qemu_table)
-        qemu = QemuSpec(
-            machine=_take(qemu_table, "machine", str, f"{where} [qemu]"),
-            icount_systick_hz=_take(qemu_table, "icount_systick_hz", int, f"{where} [qemu]", None),
-        )
-        _no_extra(qemu_table, f"{where} [qemu]")
+    gpio_table = _take(data, "timestamp_gpio", dict, where, None)  # taken before the backends' sections
+    target = _take(data, "target", str, where, None)
+    sections, owners = _backend_sections(data, where)
     spec = BoardSpec(
         name=name,
         description=_take(data, "description", str, where, ""),
@@ -171,15 +218,43 @@ def parse_board(data: dict[str, Any], source: str) -> BoardSpec:
         uart_base=_take(uart, "base", int, f"{where} [uart]"),
         uart_clock_hz=_take(uart, "clock_hz", int, f"{where} [uart]"),
         baud=_take(uart, "baud", int, f"{where} [uart]", 115200),
-        qemu=qemu,
         active_power_mw=_take(power, "active_mw", float, f"{where} [power]", None),
         source=source,
         clock=_enum(ClockKind, _take(data, "clock", str, where, "none"), "clock", where),
+        sections=sections,
+        target=_default_target(target, owners, where),
+        timestamp_gpio=None if gpio_table is None else _parse_timestamp_gpio(gpio_table, where),
     )
     for sub, table in (("", data), (" [memory]", memory), (" [uart]", uart), (" [power]", power)):
         _no_extra(table, where + sub)
     _check_numbers(spec, where)
     return spec
+
+
+def _backend_sections(data: dict[str, Any], where: str) -> tuple[tuple[tuple[str, object], ...], list[str]]:
+    """Every remaining table of the board file is a target backend's section: each is handed to the
+    backend that owns it (``harness.targets.backends``), which validates it. Takes them out of ``data``."""
+    from harness.targets.backends import parse_backend_section  # the registry loads backends lazily
+
+    sections: list[tuple[str, object]] = []
+    owners: list[str] = []
+    for key in [k for k, v in data.items() if isinstance(v, dict) and k not in BOARD_TABLES]:
+        owner, settings = parse_backend_section(key, data.pop(key), where)
+        sections.append((key, settings))
+        owners.append(owner)
+    return tuple(sections), owners
+
+
+def _default_target(target: str | None, owners: list[str], where: str) -> str:
+    """``target = "..."`` when the file says so (its backend must exist), else the backend of the first
+    section, else ``hardware`` (a real board; the hardware backend's section is optional)."""
+    from harness.targets.backends import backend_names
+
+    if target is None:
+        return owners[0] if owners else "hardware"
+    if target not in backend_names():
+        raise ConfigError(f"{where}: target {target!r}; expected one of {backend_names()}")
+    return target
 
 
 def _check_numbers(spec: BoardSpec, where: str) -> None:
@@ -199,8 +274,6 @@ def _check_numbers(spec: BoardSpec, where: str) -> None:
     if spec.uart_base % 4:
         raise ConfigError(f"{where}: uart base {spec.uart_base:#x}; expected a multiple of 4 (word registers)")
     clocks = {"clock_hz": spec.clock_hz, "uart clock_hz": spec.uart_clock_hz}
-    if spec.qemu is not None and spec.qemu.icount_systick_hz is not None:
-        clocks["qemu icount_systick_hz"] = spec.qemu.icount_systick_hz
     for key, hz in clocks.items():
         if not 0 < hz <= MAX_CLOCK_HZ:
             raise ConfigError(f"{where}: {key} is {hz}; expected 1 to {MAX_CLOCK_HZ} Hz")

@@ -23,7 +23,9 @@ from harness.report.baselines import TFLM
 from harness.report.table import runs_table
 from harness.runner import MAX_INFERENCES, MAX_SEED, RunOptions
 from harness.session import HilSession
+from harness.targets.backends import get_backend
 from harness.targets.process import sigterm_raises_keyboard_interrupt
+from harness.targets.qemu import qemu_spec
 
 
 @click.group()
@@ -56,7 +58,7 @@ def boards(boards_dir: Path | None) -> None:
         note = f"limits of {b.emulates}" if b.emulates else b.description
         cells = [b.name + (" (default)" if b.name == DEFAULT_BOARD else ""), b.core.value, b.fpu or "-",
                  str(b.clock_hz // 1_000_000), f"{b.flash_bytes / 1024:g}", f"{b.ram_bytes / 1024:g}",
-                 b.target + (f" {b.qemu.machine}" if b.qemu else ""), note]
+                 b.target + (f" {q.machine}" if (q := qemu_spec(b)) else ""), note]
         if boards_dir is not None:
             cells.append(b.source if b.name in scan.user_boards else "built-in")
         t.add_row(*(escape(c) for c in cells))
@@ -78,8 +80,19 @@ def boards(boards_dir: Path | None) -> None:
               help="seed of the random int8 input")
 @click.option("--results-dir", type=click.Path(path_type=Path), default=Path("results"), show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="print the run record(s) as JSON on stdout")
+@click.option("--target", metavar="BACKEND", default=None,
+              help="run with this target backend instead of the board's own (`hilbench boards` shows it)")
+@click.option("--probe", metavar="ID", default=None,
+              help="real boards: the debug probe's unique id (`hilbench probes`), or gdb:HOST:PORT for a GDB "
+                   "server; default: the only probe attached")
+@click.option("--port", metavar="PORT", default=None,
+              help="real boards: the serial port (device or pyserial URL); default: the probe's own")
+@click.option("--energy", metavar="METER", default=None,
+              help="joulescope[:SERIAL], ppk2[:PORT] or estimate; default: estimate where the board has a figure")
+@click.option("--energy-layers", is_flag=True, help="with --energy: also each layer's energy")
 def run(model: str, board_names: tuple[str, ...], boards_dir: Path | None, inferences: int, warmup: int,
-        seed: int, results_dir: Path, as_json: bool) -> None:
+        seed: int, results_dir: Path, as_json: bool, target: str | None, probe: str | None, port: str | None,
+        energy: str | None, energy_layers: bool) -> None:
     """Compile MODEL (a .tflite or a known id such as ad01), run it on each board, store the records.
 
     The results are printed even when a record cannot be stored; the store's error follows them. Exit
@@ -87,8 +100,12 @@ def run(model: str, board_names: tuple[str, ...], boards_dir: Path | None, infer
     """
     try:
         specs = [load_board(n, BOARDS_DIR, boards_dir) for n in board_names]
-        session = HilSession(results_dir=results_dir, inferences=inferences, warmup=warmup)
-        options = RunOptions(seed=seed)
+        if target is not None:
+            get_backend(target)
+        if energy_layers and energy is None:
+            raise click.UsageError("--energy-layers needs --energy METER (joulescope[:SERIAL] or ppk2[:PORT])")
+        session = HilSession(results_dir=results_dir, inferences=inferences, warmup=warmup, target=target)
+        options = RunOptions(seed=seed, probe=probe, port=port, energy=energy, energy_layers=energy_layers)
     except HarnessError as exc:
         raise click.ClickException(str(exc)) from None
     err = Console(stderr=True)
@@ -194,7 +211,7 @@ def bench(board_name: str, boards_dir: Path | None, model_ids: list[str], result
         for row in rows:
             if layers.get(row.model):
                 out.print(bench_report.layer_table(row, layers[row.model]))
-    machine = spec.qemu.machine if spec.qemu else None
+    machine = q.machine if (q := qemu_spec(spec)) else None
     for line in bench_report.provenance_lines(session.records, spec.name, machine, spec.core.value):
         out.print(line, soft_wrap=True)
     for row in rows:

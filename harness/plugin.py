@@ -30,6 +30,7 @@ from harness.runner import COUNT_LIMITS, MAX_INFERENCES, RunOptions
 from harness.session import HilSession, UnsavedRecord
 from harness.store import RunRecord
 from harness.store.frame import StoreWarning, resolve_ref
+from harness.targets.backends import get_backend
 from harness.targets.process import sigterm_raises_keyboard_interrupt
 
 SESSION_KEY = pytest.StashKey[HilSession]()
@@ -98,6 +99,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "not now fails the session (default: none, no comparison)")
     group.addoption("--hil-fail-on", type=_fail_on, metavar="SPEC", default=None,
                     help="with --hil-compare: " + FAIL_ON_HELP.replace("%", "%%") + " (default: none)")
+    group.addoption("--hil-target", metavar="BACKEND", default=None,
+                    help="run every board with this target backend instead of the board's own "
+                         "(`hilbench boards` shows each board's; default: the board's)")
+    group.addoption("--hil-probe", metavar="ID", default=None,
+                    help="real boards: the debug probe, by its unique id (`hilbench probes` lists them), "
+                         "or gdb:HOST:PORT for a GDB server (OpenOCD, pyOCD gdbserver, J-Link); "
+                         "default: the only probe attached")
+    group.addoption("--hil-port", metavar="PORT", default=None,
+                    help="real boards: the serial port (a device or a pyserial URL); default: the port "
+                         "whose USB serial number is the probe's")
+    group.addoption("--hil-energy", metavar="METER", default=None,
+                    help="measure energy per inference: joulescope[:SERIAL], ppk2[:PORT], or estimate "
+                         "(the board's active power x time); default: estimate where the board has a figure")
+    group.addoption("--hil-energy-layers", action="store_true", default=False,
+                    help="with --hil-energy: also each layer's energy (a second run that pulses at every layer)")
     group.addoption("--hil-report", metavar="PATH", default=None,
                     help="at the end, write the HTML report of this session's runs (against --hil-compare's "
                          "baseline when given) to PATH, one self-contained file (default: none, no report)")
@@ -119,10 +135,23 @@ def pytest_configure(config: pytest.Config) -> None:
     # xdist workers take the controller's session id, so one `pytest -n N` is one session in the store
     workerinput = getattr(config, "workerinput", None)
     session_id = workerinput.get(SESSION_ID_KEY) if workerinput is not None else None
+    config.addinivalue_line("markers", "board(name=None): needs a real board (one whose target is hardware, "
+                                       "or the board named); skipped on emulated boards")
+    try:
+        target = config.getoption("--hil-target")
+        if target is not None:
+            get_backend(target)
+        defaults = RunOptions(probe=config.getoption("--hil-probe"), port=config.getoption("--hil-port"),
+                              energy=config.getoption("--hil-energy"),
+                              energy_layers=config.getoption("--hil-energy-layers"))
+    except ConfigError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    if defaults.energy_layers and defaults.energy is None:
+        raise pytest.UsageError("--hil-energy-layers needs --hil-energy METER (joulescope[:SERIAL] or ppk2[:PORT])")
     config.stash[SESSION_KEY] = HilSession(
         results_dir=Path(results) if results is not None else Path(config.rootpath) / "results",
         inferences=5 if inferences is None else inferences, warmup=1 if warmup is None else warmup,
-        **({"session_id": session_id} if session_id else {}))
+        defaults=defaults, target=target, **({"session_id": session_id} if session_id else {}))
     ref, checks = config.getoption("--hil-compare"), config.getoption("--hil-fail-on")
     if checks is not None and ref is None:
         raise pytest.UsageError("--hil-fail-on needs --hil-compare REF, the baseline the checks compare with")
@@ -172,7 +201,7 @@ class Hil:
                  options: AccuracyOptions | None = None) -> AccuracyResult:
         """``dataset`` (an MLPerf Tiny folder) scored on this board and on the host interpreter, in one
         firmware session; raises ``HarnessError`` (bad input: ``ConfigError``/``ModelError``)."""
-        opts = options or AccuracyOptions()
+        opts = options or AccuracyOptions(target=self.session.target)
         if limit is not None:
             opts = replace(opts, limit=limit)
         return run_accuracy(model, dataset, self.board, opts)
@@ -183,8 +212,25 @@ def hil_session(request: pytest.FixtureRequest) -> HilSession:
     return request.config.stash[SESSION_KEY]
 
 
+def _board_marker_skip(item: pytest.Item, board: BoardSpec, target: str) -> str | None:
+    """Why a test marked ``board`` cannot run on ``board`` (None: it can)."""
+    marker = item.get_closest_marker("board")
+    if marker is None:
+        return None
+    wanted = marker.kwargs.get("name", marker.args[0] if marker.args else None)
+    if wanted is not None and board.name != wanted:
+        return f"needs the board {wanted} (this run is on {board.name}): --hil-board {wanted}"
+    if wanted is None and target != "hardware":
+        return (f"needs a real board; {board.name} runs on {target}: --hil-board BOARD --hil-probe ID "
+                "(`hilbench probes` lists the probes)")
+    return None
+
+
 @pytest.fixture
-def hil(hil_session: HilSession, hil_board: BoardSpec) -> Iterator[Hil]:
+def hil(hil_session: HilSession, hil_board: BoardSpec, request: pytest.FixtureRequest) -> Iterator[Hil]:
+    reason = _board_marker_skip(request.node, hil_board, hil_session.target or hil_board.target)
+    if reason is not None:
+        pytest.skip(reason)
     yield Hil(hil_session, hil_board)
 
 

@@ -31,6 +31,9 @@ _FAULT_FIELD = re.compile(r"(\w+)=(0x[0-9a-fA-F]+|\d+)\b")
 _FAULT_REASON = re.compile(r"\breason=(\S+)")
 _LAYER_CRC_FIELDS = {"index": re.compile(r"\d+"), "op": re.compile(r"[A-Z][A-Z0-9_]*"),
                      "bytes": re.compile(r"\d+"), "crc32": re.compile(r"[0-9a-fA-F]{8}")}
+_TIMING_LINE = re.compile(r"m-hil-timing clock_source=(dwt|systick) cpu_hz=([1-9]\d*) inferences=(\d+) "
+                          r"cycles=(\d+(?:,\d+)*)?")
+TIMING_MAX_INFERENCES = 32  # the firmware keeps the cycles of the first 32 timed inferences
 _LAYER_OUT_FIELDS = {"index": re.compile(r"\d+"), "offset": re.compile(r"\d+"),
                      "hex": re.compile(r"(?:[0-9a-fA-F]{2}){1,32}")}
 
@@ -47,6 +50,40 @@ class InferReply:
     lines: tuple[str, ...]
     lap_us: tuple[int, ...]
     results: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class FirmwareTiming:
+    """The firmware's own timing of the last ``infer`` block (``hil-timing``).
+
+    ``clock_source``: "dwt" (the DWT cycle counter) or "systick" (no DWT cycle counter, or one that
+    does not count, as under QEMU). ``cycles``: ``bench_cycles()`` per timed inference, at ``cpu_hz``,
+    for the first min(``inferences``, 32).
+    """
+
+    clock_source: str
+    cpu_hz: int
+    inferences: int
+    cycles: tuple[int, ...]
+
+
+def parse_timing(line: str) -> FirmwareTiming:
+    """One ``m-hil-timing`` line; raises ``FirmwareOutputError`` (keeping the line) unless it is exactly
+    that line with min(inferences, 32) cycle counts.
+
+    >>> parse_timing("m-hil-timing clock_source=systick cpu_hz=25000000 inferences=2 cycles=1200,1199")
+    FirmwareTiming(clock_source='systick', cpu_hz=25000000, inferences=2, cycles=(1200, 1199))
+    """
+    m = _TIMING_LINE.fullmatch(line)
+    if m is None:
+        raise FirmwareOutputError("not an m-hil-timing line (clock_source=dwt|systick cpu_hz=N inferences=N "
+                                  "cycles=C1,C2,...)", line)
+    inferences = int(m.group(3))
+    cycles = tuple(int(c) for c in m.group(4).split(",")) if m.group(4) else ()
+    if len(cycles) != min(inferences, TIMING_MAX_INFERENCES):
+        raise FirmwareOutputError(f"m-hil-timing has {len(cycles)} cycle counts for {inferences} inferences; "
+                                  f"expected {min(inferences, TIMING_MAX_INFERENCES)}", line)
+    return FirmwareTiming(m.group(1), int(m.group(2)), inferences, cycles)
 
 
 def parse_fields(line: str) -> dict[str, str]:
@@ -238,6 +275,18 @@ class DutClient:
         if not data:
             raise FirmwareOutputError(f"no m-hil-layer-out line in the reply to hil-layer-out {index}", "")
         return bytes(data)
+
+    def timing(self, timeout_s: float = COMMAND_TIMEOUT_S) -> FirmwareTiming:
+        """The cycles of each timed inference of the last ``infer`` (``hil-timing``).
+
+        Raises ``FirmwareOutputError`` when the reply has not exactly one well-formed m-hil-timing line.
+        """
+        reply = self.command("hil-timing", timeout_s=timeout_s)
+        lines = [line for line in reply if line.startswith("m-hil-timing")]
+        if len(lines) != 1:
+            raise FirmwareOutputError(f"{len(lines)} m-hil-timing lines in the reply to hil-timing; expected 1",
+                                      lines[-1] if lines else "")
+        return parse_timing(lines[0])
 
     def exit(self, status: int = 0) -> None:
         """Ask the firmware to stop (semihosting exit under emulation). The line may close at once."""

@@ -1,4 +1,4 @@
-"""One run, end to end: model -> firmware -> target -> protocol -> measure -> record.
+"""One run, end to end: model -> firmware -> target -> procedure -> readings -> measure -> record.
 
 ``run_model`` never raises for a failing run: every ``HarnessError`` becomes a
 record whose ``status`` names the failure class and whose ``error`` says why,
@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import math
 import platform
+import statistics
 import subprocess
 import sys
 import time
 import uuid
-import zlib
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -32,19 +32,35 @@ import harness
 from harness.boards import BoardSpec
 from harness.errors import ConfigError, HarnessError, MeasurementError, TargetTimeout
 from harness.firmware.build import BuildOptions, build_firmware
-from harness.measure import Measurement, measure
+from harness.measure import measure
+from harness.measure.energy import MIN_WINDOW_S, check_layer_sum
 from harness.model import load_model
+from harness.model.graph import Graph
 from harness.model.reference import default_input, reference_layer_outputs, reference_output
 from harness.model.zoo import ModelRef, resolve_model
 from harness.paths import PROJECT_DIR
+from harness.procedures import (
+    INSTRUCTIONS_PER_MAC_BOUND,
+    Divergence,
+    EnergyPlan,
+    PerformanceOutput,
+    energy_run,
+    find_first_diverging_layer,
+    performance_run,
+)
 from harness.protocol import DutClient
 from harness.store.record import RunRecord
 from harness.targets import create_target
-from harness.targets.process import keep_logs
+from harness.targets.base import CycleCounter, FirmwareSession, InstructionCounter, Target, TargetResult
+from harness.targets.energy import create_energy_meter, parse_energy_option
+from harness.targets.energy.base import EnergyReading
+from harness.targets.readings import CycleCount, Reading
 from harness.types import FirmwareImage
 
+__all__ = ["COUNT_LIMITS", "MAX_INFERENCES", "MAX_SEED", "RunOptions", "check_counts", "find_first_diverging_layer",
+           "run_model"]
+
 RUNTIME = "hilbench-aot"
-EMULATED_INSN_PER_S = 150e6  # a slow CI machine under the counting plugin, for timeouts
 STOP_TIMEOUT_S = 5.0         # for the firmware to end after hil-exit
 STOP_TIMEOUT_DEAD_S = 1.0    # the same, when the layer search failed: the firmware may be dead or hung
 # the firmware parses `infer N W` into int32_t (firmware/src/main.c, parse_uint): N, W <= 2**31 - 1
@@ -70,9 +86,19 @@ class RunOptions:
     counter: str = "auto"                  # QEMU: "auto", "plugin" or "icount"
     build: BuildOptions = field(default_factory=BuildOptions)
     timeout_s: float | None = None         # inference timeout; default from the model's MACs
+    probe: str | None = None               # real boards: the debug probe's unique id (--hil-probe)
+    port: str | None = None                # real boards: the serial port, when the probe has none of its own
+    energy: str | None = None              # "joulescope[:SERIAL]", "ppk2[:PORT]" or "estimate" (--hil-energy)
+    energy_layers: bool = False            # also measure each layer's energy (a second, per-layer run)
+    energy_windows: int = 3                # timed blocks the meter records; energy is their median
 
     def __post_init__(self) -> None:
         check_counts(inferences=self.inferences, warmup=self.warmup, seed=self.seed)
+        if isinstance(self.energy_windows, bool) or not isinstance(self.energy_windows, int) \
+                or not 1 <= self.energy_windows <= 1000:
+            raise ConfigError(f"energy_windows is {self.energy_windows!r}; expected a whole number from 1 to 1000")
+        if self.energy is not None:
+            parse_energy_option(self.energy)   # raises ConfigError naming what is accepted
 
 
 def git_commit() -> str:
@@ -101,110 +127,157 @@ def _provenance(image: FirmwareImage | None, extra: dict[str, Any]) -> dict[str,
     return prov
 
 
-def _per_inference_s(image: FirmwareImage) -> float:
-    return max(image.macs, 10_000) * 40 / EMULATED_INSN_PER_S
-
-
-def _infer_timeout(image: FirmwareImage, options: RunOptions) -> float:
-    if options.timeout_s is not None:
-        return options.timeout_s
-    return 15.0 + _per_inference_s(image) * (options.inferences + options.warmup)
-
-
-@dataclass(frozen=True)
-class Divergence:
-    """Where the firmware's layer outputs first differ from the interpreter's.
-
-    ``layer`` is the record's ``first_diverging_layer``; when it is None, ``reason`` says why.
-    """
-
-    layer: dict[str, Any] | None
-    reason: str = ""
-
-    def describe(self) -> str:
-        if self.layer is None:
-            return f"the first differing layer could not be found: {self.reason}"
-        d = self.layer
-        return (f"first differing layer: {d['index']} ({d['op']}), "
-                f"{d['differing_bytes']} of {d['bytes']} bytes")
-
-
-def _compare_layer(index: int, op: str, got: bytes, want: bytes) -> dict[str, Any]:
-    diffs = [i for i, (a, b) in enumerate(zip(got, want)) if a != b]
-    return {"index": index, "op": op, "differing_bytes": len(diffs) + abs(len(got) - len(want)),
-            "bytes": len(want), "first_difference_offset": diffs[0] if diffs else min(len(got), len(want))}
-
-
-def find_first_diverging_layer(client: DutClient, reference_layers: Callable[[], list[bytes]],
-                               timeout_s: float) -> Divergence:
-    """Compare every layer's output CRC-32 with the interpreter's, then fetch the first differing one.
-
-    ``reference_layers`` gives the interpreter's per-layer output bytes (called only here).
-    Never raises: a mismatch stays a mismatch even when its cause cannot be located.
-    """
-    try:
-        want = reference_layers()
-        crcs = client.layer_crcs(timeout_s)
-        if len(crcs) != len(want):
-            return Divergence(None, f"the firmware reported {len(crcs)} layers; the model has {len(want)}")
-        for (index, op, n_bytes, crc), ref in zip(crcs, want):
-            if n_bytes == len(ref) and crc == zlib.crc32(ref):
-                continue
-            got = client.layer_output(index, timeout_s)
-            if got == ref:
-                return Divergence(None, f"layer {index} ({op}) had a CRC-32 other than the interpreter's, "
-                                        "but its bytes matched when run again: the firmware is not "
-                                        "deterministic")
-            return Divergence(_compare_layer(index, op, got, ref))
-        return Divergence(None, "every layer's output had the interpreter's CRC-32 when the loaded input was "
-                                "run once more")
-    # a dead line, a timeout, a garbled line, a bug of ours: none may hide the mismatch itself
-    except Exception as exc:  # noqa: BLE001
-        return Divergence(None, f"{type(exc).__name__}: {exc}")
-
-
-@dataclass(frozen=True)
-class _SessionOutput:
-    output: bytes
-    divergence: Divergence | None       # None when the output matched
-
-    @property
-    def search_failed(self) -> bool:
-        return self.divergence is not None and self.divergence.layer is None
-
-
-def _session(client: DutClient, image: FirmwareImage, data: bytes, options: RunOptions, expected: bytes,
-             reference_layers: Callable[[], list[bytes]]) -> _SessionOutput:
-    client.wait_boot()
-    client.profile()
-    client.load_input(data)
-    client.infer(options.inferences, options.warmup, _infer_timeout(image, options))
-    output = client.output_bytes()
-    client.command("hil-layers")
-    client.command("hil-info")
-    divergence = None
-    if output != expected:
-        # after hil-layers and hil-info, so that the numbers they report are the timed run's
-        divergence = find_first_diverging_layer(client, reference_layers, 15.0 + 3 * _per_inference_s(image))
-    session = _SessionOutput(output, divergence)
-    try:
-        client.exit(0)
-    except Exception:
-        if not session.search_failed:
-            raise
-        # the line died while the layer was looked for, which the record already says
-    return session
-
-
 def _mismatch_error(output: bytes, expected: bytes, divergence: Divergence | None) -> str:
     n_diff = sum(a != b for a, b in zip(output, expected)) + abs(len(output) - len(expected))
     text = f"output differs from the tflite-micro host interpreter in {n_diff} of {len(expected)} bytes"
     return text if divergence is None else f"{text}; {divergence.describe()}"
 
 
+def readings_of(target: Target, session: FirmwareSession) -> list[Reading]:
+    """Every count the target's capabilities give for this session."""
+    readings: list[Reading] = []
+    if isinstance(target, InstructionCounter):
+        readings.append(target.instruction_count(session))
+    if isinstance(target, CycleCounter):
+        readings.append(target.cycle_count(session))
+    return readings
+
+
+@dataclass
+class _Prepared:
+    ref: ModelRef
+    graph: Graph
+    data: bytes
+    expected: bytes
+
+
+@dataclass
+class _Performance:
+    output: PerformanceOutput
+    readings: list[Reading]
+    result: TargetResult
+
+
+def _settings(options: RunOptions) -> dict[str, object]:
+    """What the runner hands every backend's factory; each takes the settings it knows."""
+    return {"counter": options.counter, "probe": options.probe, "port": options.port}
+
+
+def _performance(target: Target, image: FirmwareImage, prep: _Prepared, options: RunOptions,
+                 transcript: list[str]) -> _Performance:
+    """Steps 4-5 of the pipeline: run the performance procedure on ``target``, then read its counters."""
+    target.load(image)
+    client = DutClient(target.open(), transcript=transcript)
+    speed = (options.inferences + options.warmup) * image.macs * INSTRUCTIONS_PER_MAC_BOUND / options.timeout_s \
+        if options.timeout_s else target.instructions_per_s
+    try:
+        out = performance_run(client, image, prep.data, options.inferences, options.warmup, prep.expected,
+                              lambda: reference_layer_outputs(str(prep.ref.path), prep.graph, prep.data), speed)
+    except TargetTimeout as exc:
+        path, hint = target.logs()
+        exc.log_path = exc.log_path or path
+        exc.hint = exc.hint or ("" if exc.log_path else hint)
+        raise
+    result = target.stop(timeout_s=STOP_TIMEOUT_DEAD_S if out.search_failed else STOP_TIMEOUT_S)
+    session = FirmwareSession(tuple(transcript), image, options.warmup, options.inferences)
+    try:
+        readings = readings_of(target, session)
+    except MeasurementError:
+        # a target that died or hung while the layer was looked for may take its counter's log with it;
+        # the mismatch is what the record must report
+        if not out.search_failed:
+            raise
+        readings = []
+    return _Performance(out, readings, result)
+
+
+def _energy(board: BoardSpec, graph: Graph, model_id: str, prep: _Prepared, options: RunOptions,
+            target_kind: str, latency_s: float | None, extra: dict[str, Any]) -> EnergyReading | None:
+    """The energy procedure on an energy-mode build (and a per-layer one with ``energy_layers``); None
+    for ``estimate``, which the measurement derives from the board's power figure."""
+    assert options.energy is not None
+    kind, _ = parse_energy_option(options.energy)
+    if kind == "estimate":
+        return None
+    min_window_s = MIN_WINDOW_S
+    per_block = max(options.inferences, 1 if not latency_s else math.ceil(min_window_s / latency_s))
+
+    def measured(mode: str) -> EnergyReading:
+        target = create_target(target_kind, board, **_settings(options))
+        build = replace(options.build, energy_mode=mode, semihosting=options.build.semihosting and target.semihosting)
+        image = build_firmware(graph, board, model_id, build)
+        layers = len(image.layers) if mode == "layer" else 1
+        meter = create_energy_meter(options.energy or "")
+        with target:
+            target.load(image)
+            client = DutClient(target.open())
+            plan = EnergyPlan(per_block, options.warmup, options.energy_windows, layers, min_window_s)
+            return energy_run(client, meter, image, prep.data, plan, target.instructions_per_s, kind)
+
+    whole = measured("inference")
+    extra["energy"] = {"meter": options.energy, "windows": len(whole.windows), "inferences_per_window": per_block,
+                       "dropped_samples": whole.dropped_samples, "flags": list(whole.flags),
+                       "notes": list(whole.notes),
+                       "window_uj_per_inference": [round(w.energy_uj_per_inference, 6) for w in whole.windows]}
+    if not options.energy_layers:
+        return whole
+    per_layer = measured("layer")
+    check = check_layer_sum(per_layer, whole)
+    extra["energy"]["layer_sum_check"] = check.describe()
+    if not check.ok:
+        raise MeasurementError(f"per-layer energy does not add up: {check.describe()}")
+    return replace(whole, layers=per_layer.layers)
+
+
+def _record(base: RunRecord, perf: _Performance, prep: _Prepared, image: FirmwareImage, board: BoardSpec,
+            energy: EnergyReading | None, transcript: list[str]) -> RunRecord:
+    output, divergence = perf.output.output, perf.output.divergence
+    matches = output == prep.expected
+    error = None if matches else _mismatch_error(output, prep.expected, divergence)
+    record = replace(base, status="ok" if matches else "mismatch", error=error, output_hex=output.hex(),
+                     matches_reference=matches,
+                     first_diverging_layer=divergence.layer if divergence is not None else None)
+    readings = [*perf.readings, *([energy] if energy is not None else [])]
+    try:
+        m = measure(readings, transcript, image, board)
+    except MeasurementError as exc:
+        if not perf.output.search_failed:
+            raise
+        return replace(record, error=f"{error}; no measurements either: {exc}")
+    layers = []
+    for layer in m.layers:
+        row: dict[str, Any] = {"index": layer.index, "op": layer.op, "macs": layer.macs,
+                               "instructions": layer.instructions}
+        if layer.cycles is not None:
+            row["cycles"] = layer.cycles
+        if layer.energy_uj is not None:
+            row["energy_uj"] = layer.energy_uj
+        layers.append(row)
+    return replace(
+        record, instructions_per_inference=m.instructions_per_inference,
+        instructions_timed=list(m.instructions_timed), cycles_per_inference=m.cycles_per_inference,
+        latency_source=m.latency_source, latency_us=m.latency_us, latency_estimated=m.latency_estimated,
+        layers=layers, arena_bytes=m.arena_bytes if m.arena_bytes is not None else base.arena_bytes,
+        stack_bytes=m.stack_bytes, energy_uj=m.energy_uj, energy_source=m.energy_source)
+
+
+def _prepare(model: str | Path | ModelRef, options: RunOptions) -> _Prepared:
+    ref = resolve_model(model)
+    graph = load_model(ref.path)
+    data = options.input_bytes if options.input_bytes is not None else default_input(graph, options.seed)
+    if len(data) != graph.input.nbytes:
+        raise HarnessError(f"input of {len(data)} bytes; model {ref.id} takes {graph.input.nbytes}")
+    return _Prepared(ref, graph, data, reference_output(str(ref.path), graph, data))
+
+
 def run_model(model: str | Path | ModelRef, board: BoardSpec, options: RunOptions = RunOptions(),
               target_name: str | None = None) -> RunRecord:
-    """Run one model on one board; the record, whatever happened."""
+    """Run one model on one board; the record, whatever happened.
+
+    The pipeline: resolve and load the model and its reference output; build the firmware; run the
+    performance procedure on the target and read its counters; with ``options.energy``, the energy
+    procedure on an energy-mode build; measure; record.
+    """
     started = time.time()
     now = dt.datetime.now(dt.UTC)
     target_kind = target_name or board.target
@@ -218,68 +291,29 @@ def run_model(model: str | Path | ModelRef, board: BoardSpec, options: RunOption
     transcript: list[str] = []
     extra: dict[str, Any] = {}
     try:
-        ref = resolve_model(model)
-        base = replace(base, model=ref.id, model_path=str(ref.path), model_origin=ref.origin.value)
-        if ref.source:
-            extra["model_source"] = ref.source   # e.g. "official file from the cache /x/kws_ref_model.tflite"
-        graph = load_model(ref.path)
-        data = options.input_bytes if options.input_bytes is not None else default_input(graph, options.seed)
-        if len(data) != graph.input.nbytes:
-            raise HarnessError(f"input of {len(data)} bytes; model {ref.id} takes {graph.input.nbytes}")
-        base = replace(base, model_sha256=graph.sha256, input_sha256=hashlib.sha256(data).hexdigest())
-        expected = reference_output(str(ref.path), graph, data)
-        base = replace(base, reference_hex=expected.hex())
-        image = build_firmware(graph, board, ref.id, options.build)
+        prep = _prepare(model, options)
+        base = replace(base, model=prep.ref.id, model_path=str(prep.ref.path), model_origin=prep.ref.origin.value,
+                       model_sha256=prep.graph.sha256, input_sha256=hashlib.sha256(prep.data).hexdigest(),
+                       reference_hex=prep.expected.hex())
+        if prep.ref.source:
+            extra["model_source"] = prep.ref.source   # e.g. "official file from the cache /x/kws_ref_model.tflite"
+        target = create_target(target_kind, board, **_settings(options))
+        build = options.build if target.semihosting else replace(options.build, semihosting=False)
+        image = build_firmware(prep.graph, board, prep.ref.id, build)
         base = replace(base, macs=image.macs, flash_bytes=image.flash_bytes, ram_bytes=image.ram_bytes,
                        weights_bytes=image.weights_bytes, code_bytes=image.code_bytes,
                        arena_bytes=image.arena_bytes, stack_reserved_bytes=image.stack_reserved_bytes,
                        sections=dict(image.section_bytes),
                        fits_board=image.flash_bytes <= board.flash_bytes and image.ram_bytes <= board.ram_bytes)
-        target = create_target(target_kind, board, counter=options.counter)
-        try:
-            target.load(image)
-            client = DutClient(target.open(), transcript=transcript)
-            try:
-                session = _session(client, image, data, options, expected,
-                                   lambda: reference_layer_outputs(str(ref.path), graph, data))
-            except TargetTimeout as exc:
-                workdir = getattr(target, "workdir", None)
-                if exc.log_path is None and workdir:
-                    if keep_logs():  # else close() below removes the folder: name no path that will not exist
-                        exc.log_path = str(workdir)
-                    else:
-                        exc.hint = ("QEMU's work folder (its stderr and instruction log) is removed at the end "
-                                    "of the run; rerun with HILBENCH_KEEP_LOGS=1 to keep it")
-                raise
-            result = target.stop(timeout_s=STOP_TIMEOUT_DEAD_S if session.search_failed else STOP_TIMEOUT_S)
-        finally:
-            target.close()
-        extra.update(emulator=result.emulator, counter=result.counter, exit_code=result.exit_code)
-        output, divergence = session.output, session.divergence
-        matches = output == expected
-        error = None if matches else _mismatch_error(output, expected, divergence)
-        try:
-            m: Measurement | None = measure(tuple(transcript), result, image, board, options.warmup,
-                                            options.inferences)
-        except MeasurementError as exc:
-            # a target that died or hung while the layer was looked for may take the counter's log
-            # with it; the mismatch is what the record must report
-            if not session.search_failed:
-                raise
-            m, error = None, f"{error}; no measurements either: {exc}"
-        record = replace(
-            base, status="ok" if matches else "mismatch", error=error,
-            output_hex=output.hex(), matches_reference=matches,
-            first_diverging_layer=divergence.layer if divergence is not None else None)
-        if m is not None:
-            record = replace(
-                record, instructions_per_inference=m.instructions_per_inference,
-                instructions_timed=list(m.instructions_timed), latency_source=m.latency_source,
-                latency_us=m.latency_us, latency_estimated=m.latency_estimated,
-                layers=[{"index": l.index, "op": l.op, "macs": l.macs, "instructions": l.instructions}
-                        for l in m.layers],
-                arena_bytes=m.arena_bytes if m.arena_bytes is not None else base.arena_bytes,
-                stack_bytes=m.stack_bytes, energy_uj=m.energy_uj, energy_source=m.energy_source)
+        with target:
+            perf = _performance(target, image, prep, options, transcript)
+        extra.update(emulator=perf.result.runner, exit_code=perf.result.exit_code, **perf.result.details)
+        energy = None
+        if options.energy is not None and perf.output.divergence is None:
+            latency = next((r for r in perf.readings if isinstance(r, CycleCount)), None)
+            latency_s = latency.microseconds(int(statistics.median(latency.per_inference))) / 1e6 if latency else None
+            energy = _energy(board, prep.graph, prep.ref.id, prep, options, target_kind, latency_s, extra)
+        record = _record(base, perf, prep, image, board, energy, transcript)
     except HarnessError as exc:
         record = replace(base, status=exc.status, error=str(exc))
     except Exception as exc:  # noqa: BLE001  a bug of ours: still a record, and the session goes on

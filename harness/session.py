@@ -11,7 +11,6 @@ from harness.errors import StoreError
 from harness.model.zoo import ModelRef
 from harness.runner import RunOptions, check_counts, run_model
 from harness.store import ResultStore, RunRecord
-from harness.targets import qemu as _qemu  # noqa: F401  (registers the "qemu" backend)
 
 
 @dataclass(frozen=True)
@@ -39,6 +38,8 @@ class HilSession:
     saved: list[Path] = field(default_factory=list)
     unsaved: list[UnsavedRecord] = field(default_factory=list)
     session_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    defaults: RunOptions = field(default_factory=RunOptions)   # probe, port, energy, ... for every run
+    target: str | None = None        # the backend for every run (default: each board's own target)
 
     def __post_init__(self) -> None:
         check_counts(inferences=self.inferences, warmup=self.warmup)
@@ -53,10 +54,10 @@ class HilSession:
         ``unsaved``, so the result is not lost.
         """
         spec = board if isinstance(board, BoardSpec) else load_board(board)
-        opts = options or RunOptions()
+        opts = options or self.defaults
         opts = replace(opts, inferences=self.inferences if inferences is None else inferences,
                        warmup=self.warmup if warmup is None else warmup)  # RunOptions checks the counts
-        record = replace(run_model(model, spec, opts), session_id=self.session_id)
+        record = replace(run_model(model, spec, opts, target_name=self.target), session_id=self.session_id)
         self.records.append(record)
         try:
             self.saved.append(self.store.save(record))

@@ -7,6 +7,7 @@ import pytest
 
 from harness.boards import all_boards, load_board, parse_board, scan_boards
 from harness.errors import ConfigError
+from harness.targets.qemu import qemu_spec
 
 GOOD = {"name": "x", "core": "cortex-m4", "clock_hz": 25_000_000,
         "memory": {"flash_origin": 0, "flash_bytes": 1024 * 1024, "ram_origin": 0x20000000, "ram_bytes": 65536},
@@ -18,7 +19,7 @@ def test_every_required_board_loads_with_its_real_limits() -> None:
     assert {"qemu-m3", "qemu-m4", "qemu-m7", "qemu-m55", "netduinoplus2", "nucleo-l4r5zi-emu", "microbit"} <= set(boards)
     nucleo = boards["nucleo-l4r5zi-emu"]
     assert (nucleo.clock_hz, nucleo.flash_bytes, nucleo.ram_bytes) == (120_000_000, 2 * 1024 * 1024, 640 * 1024)
-    assert nucleo.qemu is not None and nucleo.qemu.machine == "mps2-an386" and nucleo.emulates == "nucleo-l4r5zi"
+    assert (q := qemu_spec(nucleo)) is not None and q.machine == "mps2-an386" and nucleo.emulates == "nucleo-l4r5zi"
     assert boards["netduinoplus2"].uart_kind.value == "stm32" and boards["netduinoplus2"].ram_bytes == 192 * 1024
 
 
@@ -65,7 +66,7 @@ def _with(section: str, **values: object) -> dict[str, object]:
     (_with("uart", clock_hz=2**40), r"uart clock_hz is 1099511627776; expected 1 to 2000000000 Hz"),
     (_with("uart", baud=2**40), r"baud 1099511627776 with a uart clock_hz of 25000000; expected at most 1562500"),
     (_with("qemu", machine="mps2-an386", icount_systick_hz=2**40),
-     r"qemu icount_systick_hz is 1099511627776; expected 1 to 2000000000 Hz"),
+     r"\[qemu\]: 'icount_systick_hz' is 1099511627776; expected 1 to 2000000000 Hz"),
 ])
 def test_numbers_outside_the_32_bit_part_are_refused(data: dict[str, object], message: str) -> None:
     with pytest.raises(ConfigError, match=message):

@@ -27,6 +27,7 @@ from harness.firmware.build import (
 from harness.firmware.elfinfo import read_elf
 from harness.model import load_model
 from harness.model.zoo import resolve_model
+from harness.targets.qemu import qemu_spec
 from harness.types import FirmwareImage
 from tests.conftest import model_path, requires_cc
 
@@ -54,7 +55,7 @@ def test_real_board_loads_with_the_parts_limits(name: str) -> None:
     assert (board.core, board.clock_hz, board.flash_origin, board.flash_bytes) == (core, hz, flash_origin, flash)
     assert (board.ram_origin, board.ram_bytes, board.clock, board.uart_kind, board.uart_base) == (
         ram_origin, ram, clock, uart, base)
-    assert board.qemu is None and board.target == "hardware"
+    assert qemu_spec(board) is None and board.target == "hardware"
     assert board.stack_bytes == 4 * KIB
     sources = [p.name for p in firmware_sources(board, [])]
     assert f"clock_{clock.value}.c" in sources and all(p.is_file() for p in firmware_sources(board, []))

@@ -10,6 +10,7 @@ extern "C" {
 #endif
 
 void bench_put_u32(uint32_t v);
+void bench_put_u64(uint64_t v);         /* decimal, every digit */
 void bench_put_i32(int32_t v);
 void bench_put_hex32(uint32_t v);         /* 0x%08x */
 void bench_put_hex_byte(uint8_t v);       /* %02x */

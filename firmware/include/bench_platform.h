@@ -25,6 +25,21 @@ void bench_uart_puts(const char *s);
 void bench_timer_init(void);
 uint64_t bench_cycles(void);
 uint32_t bench_timestamp_us(void);
+/* 1 when bench_cycles() reads the DWT cycle counter, 0 when it reads SysTick
+ * (no DWT, or a DWT whose CYCCNT does not count, as under QEMU). */
+int bench_cycles_from_dwt(void);
+
+/* Energy mode (DESIGN §5, built with BENCH_ENERGY_MODE 1 or 2): a timestamp is
+ * a falling edge on the board's timestamp GPIO, held low for >= 1 us, which
+ * the power analyzer integrates between. One driver per GPIO kind
+ * (firmware/src/gpio_<kind>.c), linked only in energy mode; the pin idles
+ * high. bench_timestamp_pulse() (energy.c) calls hil_mark_timestamp() for the
+ * emulator, drives the pin low, busy-waits >= 1 us on bench_cycles(), and
+ * drives it high again. */
+void bench_gpio_init(void);
+void bench_timestamp_low(void);
+void bench_timestamp_high(void);
+void bench_timestamp_pulse(void);
 
 /* Stop the program. Under QEMU this is semihosting SYS_EXIT_EXTENDED, whose
  * status becomes QEMU's exit code; on hardware it parks the core. */
@@ -39,6 +54,7 @@ uint32_t bench_stack_size_bytes(void);
 void hil_mark_infer_begin(void);
 void hil_mark_layer(void);
 void hil_mark_infer_end(void);
+void hil_mark_timestamp(void); /* energy-mode builds only: each timestamp pulse */
 
 #ifdef __cplusplus
 }

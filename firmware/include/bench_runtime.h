@@ -21,6 +21,9 @@ uint64_t bench_layer_cycles(uint32_t layer);
  * (the loaded input itself is never overwritten). An index past the model does nothing. */
 void bench_invoke_layer(uint32_t index);
 const char *bench_op_name(bench_op_t op);
+/* Per-layer energy mode (BENCH_ENERGY_MODE 2) only: while `on`, bench_invoke() pulses the
+ * timestamp GPIO at the end of every layer. */
+void bench_set_layer_pulses(int on);
 
 /* A layer failed: one `e-hil-fault layer=<index> op=<op> status=<status>
  * reason=<text>` line on the UART (the host turns it into a fault record), then

@@ -30,6 +30,18 @@ void bench_put_u32(uint32_t v) {
     }
 }
 
+void bench_put_u64(uint64_t v) {
+    char buf[20]; /* 2^64 - 1 has 20 digits */
+    int n = 0;
+    do {
+        buf[n++] = (char)('0' + (uint32_t)(v % 10u));
+        v /= 10u;
+    } while (v != 0u);
+    while (n > 0) {
+        bench_uart_putc(buf[--n]);
+    }
+}
+
 void bench_put_i32(int32_t v) {
     if (v < 0) {
         bench_uart_putc('-');

@@ -13,9 +13,19 @@
 
 #define BENCH_CMD_MAX 80
 #define FIRMWARE_ID "hilbench-fw-1"
+#define TIMING_MAX 32u /* timed inferences whose cycles `hil-timing` reports */
+
+/* 0: performance mode (timestamps print m-lap-us-<t>); 1: energy mode, a GPIO pulse per
+ * timestamp; 2: energy mode with a pulse at the end of every layer of the timed inferences
+ * (DESIGN §5). Set by the build (BuildOptions.energy_mode). */
+#ifndef BENCH_ENERGY_MODE
+#define BENCH_ENERGY_MODE 0
+#endif
 
 static uint32_t g_db_expected; /* bytes announced by `db load N` */
 static uint32_t g_db_received;
+static uint64_t g_infer_cycles[TIMING_MAX]; /* bench_cycles() of each timed inference of the last `infer` */
+static uint32_t g_infer_count;              /* timed inferences of the last `infer` */
 
 static int streq(const char *a, const char *b) {
     while (*a != '\0' && *a == *b) {
@@ -57,10 +67,15 @@ static void error_line(const char *what, const char *detail) {
     bench_put_line("]");
 }
 
+/* th_timestamp: performance mode prints the time; energy mode pulses the timestamp GPIO and prints nothing. */
 static void lap(void) {
+#if BENCH_ENERGY_MODE
+    bench_timestamp_pulse();
+#else
     bench_uart_puts("m-lap-us-");
     bench_put_u32(bench_timestamp_us());
     bench_uart_puts("\r\n");
+#endif
 }
 
 static int8_t *input_tensor(void) { return (int8_t *)(bench_arena() + bench_model.input_offset); }
@@ -187,10 +202,25 @@ static void cmd_infer(const char *args) {
     bench_put_u32((uint32_t)n);
     bench_uart_puts("\r\n");
     lap();
+#if BENCH_ENERGY_MODE == 2
+    bench_set_layer_pulses(1);
+#endif
+    g_infer_count = (uint32_t)n;
     for (int32_t i = 0; i < n; ++i) {
+        /* read outside bench_invoke's markers: the plugin's counts do not include them */
+        const uint64_t start = bench_cycles();
         bench_invoke();
+        const uint64_t cycles = bench_cycles() - start;
+        if ((uint32_t)i < TIMING_MAX) {
+            g_infer_cycles[i] = cycles;
+        }
     }
+#if BENCH_ENERGY_MODE == 2
+    /* the end of the last layer pulsed already: that edge is the block's stop (N*L + 1 edges) */
+    bench_set_layer_pulses(0);
+#else
     lap();
+#endif
     bench_put_line("m-infer-done");
     print_results();
 }
@@ -214,6 +244,25 @@ static void cmd_hil_info(void) {
     bench_put_u32(bench_stack_used_bytes());
     bench_uart_puts(" cpu_hz=");
     bench_put_u32(BENCH_CPU_HZ);
+    bench_uart_puts(" clock_source=");
+    bench_uart_puts(bench_cycles_from_dwt() ? "dwt" : "systick");
+    bench_uart_puts("\r\n");
+}
+
+/* `m-hil-timing clock_source=<dwt|systick> cpu_hz=<N> inferences=<n> cycles=<c1>,<c2>,...`:
+ * bench_cycles() of each timed inference of the last `infer` (the first min(n, TIMING_MAX)). */
+static void cmd_hil_timing(void) {
+    bench_uart_puts("m-hil-timing clock_source=");
+    bench_uart_puts(bench_cycles_from_dwt() ? "dwt" : "systick");
+    bench_uart_puts(" cpu_hz=");
+    bench_put_u32(BENCH_CPU_HZ);
+    bench_uart_puts(" inferences=");
+    bench_put_u32(g_infer_count);
+    bench_uart_puts(" cycles=");
+    for (uint32_t i = 0; i < g_infer_count && i < TIMING_MAX; ++i) {
+        if (i > 0u) bench_uart_putc(',');
+        bench_put_u64(g_infer_cycles[i]);
+    }
     bench_uart_puts("\r\n");
 }
 
@@ -346,6 +395,8 @@ static void dispatch(char *line) {
         lap();
     } else if (streq(line, "hil-info")) {
         cmd_hil_info();
+    } else if (streq(line, "hil-timing")) {
+        cmd_hil_timing();
     } else if (streq(line, "hil-output")) {
         cmd_hil_output();
     } else if (streq(line, "hil-layers")) {
@@ -368,7 +419,12 @@ int main(void) {
     static char line[BENCH_CMD_MAX + 1];
     bench_uart_init();
     bench_timer_init();
+#if BENCH_ENERGY_MODE
+    bench_gpio_init(); /* idles high: the first falling edge is the boot timestamp below */
+    bench_put_line("m-timestamp-mode-energy");
+#else
     bench_put_line("m-timestamp-mode-performance");
+#endif
     lap();
     bench_put_line("m-init-done");
 #if BENCH_TEST_HOOK == 3

@@ -10,3 +10,6 @@ volatile uint32_t hil_marker_sink;
 __attribute__((noipa, noinline, used)) void hil_mark_infer_begin(void) { hil_marker_sink = 1u; }
 __attribute__((noipa, noinline, used)) void hil_mark_layer(void) { hil_marker_sink = 2u; }
 __attribute__((noipa, noinline, used)) void hil_mark_infer_end(void) { hil_marker_sink = 3u; }
+#if defined(BENCH_ENERGY_MODE) && BENCH_ENERGY_MODE != 0
+__attribute__((noipa, noinline, used)) void hil_mark_timestamp(void) { hil_marker_sink = 4u; }
+#endif

@@ -87,6 +87,26 @@ static const bench_layer_t *layer_at(uint32_t i) {
 #define layer_at(i) (&bench_model.layers[(i)])
 #endif
 
+#if defined(BENCH_ENERGY_MODE) && BENCH_ENERGY_MODE == 2
+/* Per-layer energy mode: a timestamp pulse at the end of every layer while main's timed
+ * block runs (never in warm-up or inspection). Other builds have no such check at all, so
+ * their instruction counts do not change. */
+static int g_layer_pulses;
+
+void bench_set_layer_pulses(int on) {
+    g_layer_pulses = on;
+}
+
+#define LAYER_END_PULSE()             \
+    do {                              \
+        if (g_layer_pulses) {         \
+            bench_timestamp_pulse();  \
+        }                             \
+    } while (0)
+#else
+#define LAYER_END_PULSE() ((void)0)
+#endif
+
 void bench_invoke(void) {
     const bench_model_t *m = &bench_model;
     hil_mark_infer_begin();
@@ -101,6 +121,7 @@ void bench_invoke(void) {
             bench_fault_layer(i, layer->op, status);
         }
         TEST_HOOK_AFTER_LAYER(i, layer);
+        LAYER_END_PULSE();
     }
     hil_mark_infer_end();
 }

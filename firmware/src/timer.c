@@ -21,6 +21,14 @@
 #define DEMCR      (*(volatile uint32_t *)0xE000EDFCu)
 #define DWT_CTRL   (*(volatile uint32_t *)0xE0001000u)
 #define DWT_CYCCNT (*(volatile uint32_t *)0xE0001004u)
+/* DWT Lock Access Register (CoreSight): on the Cortex-M7 the DWT's registers ignore
+ * software writes until the key is written here (Cortex-M7 TRM, ARM DDI 0489, §3.5 and
+ * Table "DWT register summary": DWT_LAR at 0xE0001FB0; CoreSight Architecture
+ * Specification, ARM IHI 0029, LAR key 0xC5ACCE55). Where the register is not
+ * implemented it is RAZ/WI (ARMv7-M ARM, ARM DDI 0403, §C1.1: the CoreSight
+ * management registers are optional), so the write is harmless there. */
+#define DWT_LAR    (*(volatile uint32_t *)0xE0001FB0u)
+#define DWT_LAR_KEY 0xC5ACCE55u
 #define SYST_CSR   (*(volatile uint32_t *)0xE000E010u)
 #define SYST_RVR   (*(volatile uint32_t *)0xE000E014u)
 #define SYST_CVR   (*(volatile uint32_t *)0xE000E018u)
@@ -49,6 +57,7 @@ void SysTick_Handler(void) {
 void bench_timer_init(void) {
 #if BENCH_HAS_DWT
     DEMCR |= (1u << 24); /* TRCENA */
+    DWT_LAR = DWT_LAR_KEY; /* unlock (Cortex-M7); RAZ/WI elsewhere */
     DWT_CYCCNT = 0;
     DWT_CTRL |= 1u;      /* CYCCNTENA */
     for (volatile int i = 0; i < 16; ++i) {
@@ -79,6 +88,14 @@ uint64_t bench_cycles(void) {
         current = SYST_CVR;
     } while (wraps != g_systick_wraps);
     return ((uint64_t)wraps << 24) + (0x00FFFFFFu - current);
+}
+
+int bench_cycles_from_dwt(void) {
+#if BENCH_HAS_DWT
+    return g_use_dwt != 0;
+#else
+    return 0;
+#endif
 }
 
 uint32_t bench_timestamp_us(void) {

@@ -15,23 +15,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.accuracy.dataset import read_dataset
-from harness.accuracy.plan import Item, Plan, make_plan
+from harness.accuracy.plan import Plan, make_plan
 from harness.accuracy.result import AccuracyResult, score_outputs
 from harness.boards import BoardSpec
-from harness.errors import ConfigError, HarnessError, TargetError
+from harness.errors import ConfigError
 from harness.firmware.build import BuildOptions, build_firmware
 from harness.model import Graph, load_model
 from harness.model.reference import reference_output
 from harness.model.zoo import ModelRef, resolve_model
+from harness.procedures import accuracy_run, infer_timeout_s
 from harness.protocol import DutClient
-from harness.runner import EMULATED_INSN_PER_S, STOP_TIMEOUT_S
+from harness.runner import STOP_TIMEOUT_S
 from harness.targets import create_target
-from harness.targets import qemu as _qemu  # noqa: F401  (registers the "qemu" backend)
 from harness.types import FirmwareImage
 
 # progress(stage, done, total): stage "host" (the interpreter) or "target"; called after each inference
 Progress = Callable[[str, int, int], None]
-INSTRUCTIONS_PER_MAC = 40      # generous, as the runner's timeouts: a slow machine, reference kernels
 
 
 @dataclass(frozen=True)
@@ -47,12 +46,6 @@ class AccuracyOptions:
             raise ConfigError(f"limit is {self.limit!r}; expected a whole number of samples, 1 or more")
 
 
-def _infer_timeout(image: FirmwareImage, options: AccuracyOptions) -> float:
-    if options.timeout_s is not None:
-        return options.timeout_s
-    return 15.0 + max(image.macs, 10_000) * INSTRUCTIONS_PER_MAC / EMULATED_INSN_PER_S
-
-
 def host_outputs(ref: ModelRef, graph: Graph, plan: Plan, progress: Progress | None = None) -> list[bytes]:
     """The tflite-micro interpreter's output bytes for every planned input; raises ``ModelError``."""
     out = []
@@ -63,12 +56,6 @@ def host_outputs(ref: ModelRef, graph: Graph, plan: Plan, progress: Progress | N
     return out
 
 
-def _infer_one(client: DutClient, item: Item, timeout_s: float) -> bytes:
-    client.load_input(item.input_bytes)
-    client.infer(1, 0, timeout_s)
-    return client.output_bytes()
-
-
 def target_outputs(image: FirmwareImage, board: BoardSpec, plan: Plan, options: AccuracyOptions,
                    progress: Progress | None = None) -> list[bytes]:
     """The firmware's output bytes for every planned input, from one session on the target.
@@ -76,26 +63,14 @@ def target_outputs(image: FirmwareImage, board: BoardSpec, plan: Plan, options: 
     Raises ``TargetError`` naming the sample being inferred when the target fails (a timeout, a
     fault, a line that is not the protocol); the target is always closed.
     """
-    timeout_s = _infer_timeout(image, options)
-    target = create_target(options.target or board.target, board, counter="icount")  # no counts needed
-    out: list[bytes] = []
-    try:
+    # no counts needed: QEMU runs without its counting plugin
+    with create_target(options.target or board.target, board, counter="icount") as target:
+        timeout_s = options.timeout_s or infer_timeout_s(image, target.instructions_per_s, 1)
         target.load(image)
         client = DutClient(target.open())
-        client.wait_boot()
-        for i, item in enumerate(plan.items):
-            try:
-                out.append(_infer_one(client, item, timeout_s))
-            except HarnessError as exc:
-                raise TargetError(f"sample {item.name} ({i + 1} of {len(plan.items)}) on {board.name}: "
-                                  f"{exc}") from exc
-            client.transcript.clear()   # a long dataset would otherwise keep every line of the session
-            if progress is not None:
-                progress("target", i + 1, len(plan.items))
-        client.exit(0)
+        out = accuracy_run(client, [item.input_bytes for item in plan.items], timeout_s,
+                           [item.name for item in plan.items], progress, where=f" on {board.name}")
         target.stop(timeout_s=STOP_TIMEOUT_S)
-    finally:
-        target.close()
     return out
 
 

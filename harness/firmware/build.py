@@ -25,8 +25,8 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.boards import BoardSpec, ClockKind, Core, UartKind
-from harness.errors import BuildError, FitError, ModelError, ToolchainError
+from harness.boards import BoardSpec, ClockKind, Core, GpioKind, UartKind
+from harness.errors import BuildError, ConfigError, FitError, ModelError, ToolchainError
 from harness.firmware.codegen import GeneratedModel, generate
 from harness.firmware.elfinfo import read_elf
 from harness.firmware.linker import linker_script
@@ -65,6 +65,15 @@ BUILD_NOTES = {
                        "Pico cannot boot it until a boot2 (the Pico SDK's boot2_w25q080, with its CRC32) is "
                        "placed before it"),
 }
+# BuildOptions.energy_mode -> BENCH_ENERGY_MODE (DESIGN §5): "inference" pulses the timestamp GPIO at the
+# start and stop of a timed block, "layer" also at the end of every layer of the timed inferences
+ENERGY_MODES = {"off": 0, "inference": 1, "layer": 2}
+# STM32 timestamp GPIO, by the board's clock kind (its family): (GPIOA's base, the RCC register whose bit n
+# clocks port n, A = 0); ports are 0x400 apart. RM0383 §2.3 memory map and §6.3.9 RCC_AHB1ENR (F411);
+# RM0432 §2.2.2 and §6.4.17 RCC_AHB2ENR (L4+); RM0455 §2.3.2 and §8.7.42 RCC_AHB4ENR (H7A3)
+STM32_GPIO = {ClockKind.STM32F4: (0x4002_0000, 0x4002_3830), ClockKind.STM32L4: (0x4800_0000, 0x4002_104C),
+              ClockKind.STM32H7: (0x5802_0000, 0x5802_44E0)}
+NRF52_GPIO_BASES = {0: 0x5000_0000, 1: 0x5000_0300}  # nRF52840 PS §6.9: P0, P1
 CORE_FLAGS = {
     Core.CORTEX_M0: ("-mcpu=cortex-m0",),
     Core.CORTEX_M0PLUS: ("-mcpu=cortex-m0plus",),
@@ -98,6 +107,41 @@ class BuildOptions:
     test_hook: int = 0           # test hooks: 1 fault, 2 hang, 3 garbage, 4 fault in hil-layer-* (tests only)
     # extra -D NAME=VALUE; BENCH_TEST_CORRUPT_LAYER=k flips a bit of layer k's output (tests only)
     defines: tuple[tuple[str, str], ...] = field(default=())
+    # "off" (performance mode: m-lap-us lines), "inference" or "layer" (energy mode: timestamp pulses on the
+    # board's [timestamp_gpio]); see ENERGY_MODES. Reaches the build as -D defines, so it is in the cache key.
+    energy_mode: str = "off"
+
+
+def energy_defines(board: BoardSpec, options: BuildOptions) -> dict[str, str]:
+    """The ``-D`` defines of ``options.energy_mode`` on ``board``: none for "off", so that performance
+    builds stay as they were. Raises ``ConfigError`` for an unknown mode, a board without a
+    ``[timestamp_gpio]`` table, or an STM32 pin on a board whose clock kind names no STM32 family."""
+    if options.energy_mode not in ENERGY_MODES:
+        raise ConfigError(f"energy mode {options.energy_mode!r}; expected one of {list(ENERGY_MODES)}")
+    if options.energy_mode == "off":
+        return {}
+    gpio = board.timestamp_gpio
+    if gpio is None:
+        raise ConfigError(f"board {board.name!r} has no [timestamp_gpio] table, so it cannot build energy mode "
+                          f"{options.energy_mode!r}: add one to {board.source or 'its board file'} with kind "
+                          f"(one of {[k.value for k in GpioKind]}), port and pin; kind = \"none\" for an "
+                          "emulated board, whose pulses are then seen only by the QEMU plugin")
+    defines = {"BENCH_ENERGY_MODE": str(ENERGY_MODES[options.energy_mode])}
+    # parse_board checked port and pin against the kind's ranges
+    if gpio.kind is GpioKind.STM32:
+        if board.clock not in STM32_GPIO:
+            families = [c.value for c in STM32_GPIO]
+            raise ConfigError(f"board {board.name!r}: [timestamp_gpio] kind 'stm32' needs the board's clock to "
+                              f"name its family, one of {families}; it is {board.clock.value!r}")
+        gpioa, rcc_enr = STM32_GPIO[board.clock]
+        port = "ABCDEFGHIJK".index(str(gpio.port))
+        defines |= {"BENCH_TS_GPIO_BASE": f"{gpioa + 0x400 * port:#x}u", "BENCH_TS_RCC_ENR": f"{rcc_enr:#x}u",
+                    "BENCH_TS_RCC_BIT": f"{port}u"}
+    elif gpio.kind is GpioKind.NRF52:
+        defines["BENCH_TS_GPIO_BASE"] = f"{NRF52_GPIO_BASES[int(gpio.port or 0)]:#x}u"
+    if gpio.kind is not GpioKind.NONE:
+        defines["BENCH_TS_GPIO_PIN"] = f"{gpio.pin}u"
+    return defines
 
 
 def content_hash(parts: list[str], files: list[Path]) -> str:
@@ -197,11 +241,14 @@ def kernel_sources(ops: list[str], core: Core | None) -> list[Path]:
     return paths
 
 
-def firmware_sources(board: BoardSpec, ops: list[str]) -> list[Path]:
+def firmware_sources(board: BoardSpec, ops: list[str], energy_mode: str = "off") -> list[Path]:
     """The C files of a firmware, in link order: the platform, the board's clock set-up and UART driver,
-    the kernels of ``ops``."""
+    in energy mode the timestamp pulse and the board's GPIO driver, the kernels of ``ops``."""
     sources = [FIRMWARE_DIR / "src" / s for s in PLATFORM_SOURCES]
     sources += [FIRMWARE_DIR / "src" / CLOCK_SOURCES[board.clock], FIRMWARE_DIR / "src" / UART_SOURCES[board.uart_kind]]
+    if energy_mode != "off" and board.timestamp_gpio is not None:  # energy_defines refuses the other cases
+        driver = f"gpio_{board.timestamp_gpio.kind.value}.c"
+        sources += [FIRMWARE_DIR / "src" / "energy.c", FIRMWARE_DIR / "src" / driver]
     return sources + kernel_sources(sorted(set(ops)), board.core)
 
 
@@ -234,6 +281,7 @@ def compile_flags(board: BoardSpec, options: BuildOptions) -> list[str]:
         **UART_DEFINES.get(board.uart_kind, {}),
         # startup.c calls bench_clock_init() only then: the emulated boards' builds stay as they were
         **({"BENCH_CLOCK_SETUP": "1"} if board.clock is not ClockKind.NONE else {}),
+        **energy_defines(board, options),
         **dict(options.defines),
     }
     flags += [f"-D{k}={v}" for k, v in sorted(defines.items())]
@@ -250,7 +298,7 @@ def build_firmware(graph: Graph, board: BoardSpec, model_id: str | None = None,
     cc = find_compiler()
     version = compiler_version(cc)
     flags = compile_flags(board, options)
-    sources = firmware_sources(board, [layer.op for layer in gen.layers])
+    sources = firmware_sources(board, [layer.op for layer in gen.layers], options.energy_mode)
     headers = sorted((FIRMWARE_DIR / "include").glob("*.h"))
     script = linker_script(board)
 
@@ -324,6 +372,8 @@ def _image(elf: Path, board: BoardSpec, model_id: str, graph: Graph, gen: Genera
         if name not in info.symbols:
             raise BuildError(f"{elf}: marker function {name} is missing from the ELF")
         markers[name] = info.symbols[name][0] & ~1
+    if "hil_mark_timestamp" in info.symbols:  # energy-mode builds: each timestamp pulse
+        markers["hil_mark_timestamp"] = info.symbols["hil_mark_timestamp"][0] & ~1
     uncounted = []
     if "SysTick_Handler" in info.symbols:
         addr, size = info.symbols["SysTick_Handler"]

@@ -1,25 +1,26 @@
-"""Instructions per inference and per layer, stack and arena, from a run's output.
+"""Turn a run's typed readings into the record's numbers, each with its provenance.
 
-Sources, most exact first:
-- ``qemu-insn``: the TCG plugin's running count at the firmware's marker
-  functions; exact and deterministic (the marker calls themselves, a few
-  instructions per layer, are included).
-- ``qemu-icount``: QEMU with ``-icount shift=0`` (one instruction per ns),
-  read through the firmware's SysTick; resolution one tick (40 instructions
-  at 25 MHz).
-Latency in µs is derived from instructions at the board clock, one
-instruction per cycle: an estimate, and marked so.
+Readings come from the target's capabilities (``harness.targets.base``), most exact first:
+- cycles (``dwt-cycles`` on a real core, ``systick-cycles`` without a DWT): latency in µs at the
+  board's real clock, measured (``latency_estimated`` False);
+- instructions (``qemu-insn`` exact, ``qemu-icount`` to one timer tick): latency derived at one
+  instruction per cycle at the board clock, an estimate, and marked so.
+Energy is the meter's reading where there is one; otherwise the board's active power x that latency,
+labelled an estimate. The stack high-water mark and the arena are what the firmware reports.
 """
 
 from __future__ import annotations
 
 import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from harness.boards import BoardSpec
 from harness.errors import MeasurementError
 from harness.protocol import parse_fields
-from harness.targets.base import TargetResult
+from harness.targets.energy.base import EnergyReading
+from harness.targets.readings import CycleCount, InstructionCount, Reading
 from harness.types import FirmwareImage
 
 
@@ -29,6 +30,8 @@ class LayerMeasurement:
     op: str
     macs: int
     instructions: int | None
+    cycles: int | None = None
+    energy_uj: float | None = None
 
 
 @dataclass(frozen=True)
@@ -43,73 +46,66 @@ class Measurement:
     arena_bytes: int | None                  # as the firmware reports it
     energy_uj: float | None
     energy_source: str | None
+    cycles_per_inference: int | None = None
+    cycles_timed: tuple[int, ...] = ()
+    energy: EnergyReading | None = None      # the meter's reading with its windows, when measured
 
 
-def _groups(log: tuple[str, ...]) -> list[tuple[int, list[int], int]]:
-    """(begin, [layer marks], end) per inference in the plugin log."""
-    groups: list[tuple[int, list[int], int]] = []
-    begin: int | None = None
-    layers: list[int] = []
-    for line in log:
-        parts = line.split()
-        if len(parts) != 2 or not parts[1].isdigit():
-            raise MeasurementError(f"instruction counter log: unreadable line {line!r}")
-        name, count = parts[0], int(parts[1])
-        if name == "begin":
-            begin, layers = count, []
-        elif name == "layer" and begin is not None:
-            layers.append(count)
-        elif name == "end" and begin is not None:
-            groups.append((begin, layers, count))
-            begin = None
-    return groups
+T = TypeVar("T")
 
 
-def _from_plugin(result: TargetResult, image: FirmwareImage, warmup: int, n: int) -> tuple[list[int], list[int]]:
-    groups = _groups(result.counter_log)
-    if len(groups) < warmup + n:
-        raise MeasurementError(f"instruction counter saw {len(groups)} inferences; expected {warmup + n} "
-                               f"({warmup} warm-up + {n} timed)")
-    timed = groups[warmup:warmup + n]
-    totals = [end - begin for begin, _, end in timed]
-    _, marks, end = timed[-1]
-    if len(marks) != len(image.layers):
-        raise MeasurementError(f"instruction counter saw {len(marks)} layers; the model has {len(image.layers)}")
-    per_layer = [b - a for a, b in zip(marks, [*marks[1:], end])]
-    return totals, per_layer
+def _one(readings: Sequence[Reading], kind: type[T]) -> T | None:
+    found = [r for r in readings if isinstance(r, kind)]
+    if len(found) > 1:
+        raise MeasurementError(f"{len(found)} {kind.__name__} readings for one run; expected at most one")
+    return found[0] if found else None
 
 
-def _from_icount(lines: tuple[str, ...], board: BoardSpec, image: FirmwareImage) -> tuple[list[int], list[int]]:
-    hz = board.qemu.icount_systick_hz if board.qemu else None
-    if not hz:
-        raise MeasurementError(f"board {board.name} has no qemu.icount_systick_hz; the -icount fallback "
-                               "cannot convert timer ticks to instructions (the QEMU plugin is needed)")
-    ticks = [int(parse_fields(line).get("timer_ticks", "-1")) for line in lines if line.startswith("m-hil-layer ")]
-    if len(ticks) != len(image.layers) or min(ticks, default=-1) < 0:
-        raise MeasurementError(f"expected {len(image.layers)} m-hil-layer lines with timer_ticks, got {len(ticks)}")
-    per_layer = [t * 1_000_000_000 // hz for t in ticks]  # -icount shift=0: 1 instruction per ns
-    return [sum(per_layer)], per_layer
-
-
-def measure(lines: tuple[str, ...], result: TargetResult, image: FirmwareImage, board: BoardSpec,
-            warmup: int, n: int) -> Measurement:
-    """Numbers from one run; raises ``MeasurementError`` when they cannot be derived."""
-    if result.counter == "qemu-insn":
-        totals, per_layer = _from_plugin(result, image, warmup, n)
-    elif result.counter == "qemu-icount":
-        totals, per_layer = _from_icount(lines, board, image)
-    else:
-        raise MeasurementError(f"no instruction or cycle counter for target counter {result.counter!r}")
-    median = int(statistics.median(totals))
+def firmware_info(lines: Sequence[str]) -> dict[str, str]:
+    """The fields of the last ``m-hil-info`` line (empty when there is none)."""
     info = [parse_fields(line) for line in lines if line.startswith("m-hil-info ")]
-    stack = int(info[-1]["stack_used_bytes"]) if info and "stack_used_bytes" in info[-1] else None
-    arena = int(info[-1]["arena_bytes"]) if info and "arena_bytes" in info[-1] else None
-    latency_us = median / board.clock_hz * 1e6
-    energy = None if board.active_power_mw is None else board.active_power_mw * latency_us / 1000.0
-    layers = tuple(LayerMeasurement(spec.index, spec.op, spec.macs, insn)
-                   for spec, insn in zip(image.layers, per_layer))
+    return info[-1] if info else {}
+
+
+def measure(readings: Sequence[Reading], lines: Sequence[str], image: FirmwareImage,
+            board: BoardSpec) -> Measurement:
+    """Numbers from one run's readings and protocol lines; raises ``MeasurementError`` when there is
+    neither an instruction nor a cycle count, or when a count does not fit the model's layers."""
+    insn = _one(readings, InstructionCount)
+    cycles = _one(readings, CycleCount)
+    energy = _one(readings, EnergyReading)
+    if insn is None and cycles is None:
+        raise MeasurementError(f"no instruction or cycle count from the target running {board.name}")
+    for reading in (insn, cycles):
+        if reading is not None and len(reading.per_layer) != len(image.layers):
+            raise MeasurementError(f"{reading.source}: {len(reading.per_layer)} layers counted; the model has "
+                                   f"{len(image.layers)}")
+    insn_median = int(statistics.median(insn.per_inference)) if insn else None
+    cycle_median = int(statistics.median(cycles.per_inference)) if cycles else None
+    source: str
+    if cycles is not None and cycle_median is not None:
+        source, latency_us, estimated = cycles.source, cycles.microseconds(cycle_median), False
+    else:
+        assert insn is not None and insn_median is not None
+        source, latency_us, estimated = insn.source, insn_median / board.clock_hz * 1e6, True
+    info = firmware_info(lines)
+    stack = int(info["stack_used_bytes"]) if "stack_used_bytes" in info else None
+    arena = int(info["arena_bytes"]) if "arena_bytes" in info else None
+    if energy is not None:
+        energy_uj: float | None = energy.energy_uj_per_inference
+        energy_source: str | None = energy.source
+    elif board.active_power_mw is not None:
+        energy_uj, energy_source = board.active_power_mw * latency_us / 1000.0, "estimate-board-active-power"
+    else:
+        energy_uj, energy_source = None, None
+    layer_energy = {le.index: le.energy_uj for le in energy.layers} if energy is not None else {}
+    layers = tuple(LayerMeasurement(spec.index, spec.op, spec.macs,
+                                    insn.per_layer[i] if insn else None,
+                                    cycles.per_layer[i] if cycles else None,
+                                    layer_energy.get(spec.index))
+                   for i, spec in enumerate(image.layers))
     return Measurement(
-        instructions_per_inference=median, instructions_timed=tuple(totals), latency_source=result.counter,
-        latency_us=latency_us, latency_estimated=True, layers=layers, stack_bytes=stack, arena_bytes=arena,
-        energy_uj=energy, energy_source=None if energy is None else "estimate-board-active-power",
-    )
+        instructions_per_inference=insn_median, instructions_timed=insn.per_inference if insn else (),
+        latency_source=source, latency_us=latency_us, latency_estimated=estimated, layers=layers,
+        stack_bytes=stack, arena_bytes=arena, energy_uj=energy_uj, energy_source=energy_source,
+        cycles_per_inference=cycle_median, cycles_timed=cycles.per_inference if cycles else (), energy=energy)

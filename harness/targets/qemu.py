@@ -9,6 +9,12 @@ high-water mark repeat from run to run. QEMU is always stopped: ``close`` kills 
 and QEMU dies with the harness even when that is killed (``targets.process``).
 Its work folder (stderr, the counter's log) is removed at ``close`` unless
 ``HILBENCH_KEEP_LOGS=1``; those of killed harnesses are swept at the next start.
+
+A board file's ``[qemu]`` section belongs to this backend (``parse_qemu_section``)::
+
+    [qemu]
+    machine = "mps2-an386"          # qemu-system-arm -M
+    icount_systick_hz = 25_000_000  # SysTick's rate under -icount, for the fallback counter
 """
 
 from __future__ import annotations
@@ -18,24 +24,56 @@ import shutil
 import socket
 import subprocess
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import serial
 
-from harness.boards import BoardSpec
-from harness.errors import ConfigError, EmulatorMissingError, TargetError
-from harness.protocol import SerialLike
-from harness.targets.base import Target, TargetResult, register_target
+from harness.boards import MAX_CLOCK_HZ, BoardSpec
+from harness.errors import ConfigError, EmulatorMissingError, MeasurementError, TargetError
+from harness.protocol import SerialLike, parse_fields
+from harness.targets.backends import Backend
+from harness.targets.base import FirmwareSession, Target, TargetResult
 from harness.targets.plugin_build import build_plugin
 from harness.targets.process import keep_logs, make_workdir, spawn
+from harness.targets.readings import InstructionCount
 from harness.types import FirmwareImage
 
 QEMU = "qemu-system-arm"
 INSTALL_HINT = "install it with `sudo apt-get install qemu-system-arm`, or run ./bootstrap.sh"
 CONNECT_TIMEOUT_S = 10.0
 ICOUNT = "shift=0,align=off,sleep=off"  # 1 instruction = 1 ns of virtual time
-MARKER_NAMES = {"hil_mark_infer_begin": "begin", "hil_mark_layer": "layer", "hil_mark_infer_end": "end"}
+MARKER_NAMES = {"hil_mark_infer_begin": "begin", "hil_mark_layer": "layer", "hil_mark_infer_end": "end",
+                "hil_mark_timestamp": "timestamp"}
+
+
+@dataclass(frozen=True)
+class QemuSpec:
+    """A board's ``[qemu]`` section."""
+
+    machine: str
+    icount_systick_hz: int | None = None  # SysTick rate under -icount shift=0, for the fallback timer
+
+
+def parse_qemu_section(table: dict[str, Any], where: str) -> QemuSpec:
+    """Validate a board file's ``[qemu]`` table; raises ``ConfigError`` naming the key and what is accepted."""
+    machine = table.pop("machine", None)
+    if not isinstance(machine, str) or not machine:
+        raise ConfigError(f"{where}: 'machine' is {machine!r}; expected the name of a qemu-system-arm machine "
+                          "(qemu-system-arm -M help lists them), e.g. \"mps2-an386\"")
+    hz = table.pop("icount_systick_hz", None)
+    if hz is not None and (isinstance(hz, bool) or not isinstance(hz, int) or not 0 < hz <= MAX_CLOCK_HZ):
+        raise ConfigError(f"{where}: 'icount_systick_hz' is {hz!r}; expected 1 to {MAX_CLOCK_HZ} Hz")
+    if table:
+        raise ConfigError(f"{where}: unknown keys {sorted(table)}; expected 'machine', 'icount_systick_hz'")
+    return QemuSpec(machine, hz)
+
+
+def qemu_spec(board: BoardSpec) -> QemuSpec | None:
+    """The board's ``[qemu]`` section, or None when QEMU cannot run it."""
+    spec = board.section("qemu")
+    return spec if isinstance(spec, QemuSpec) else None
 
 
 def qemu_version() -> str:
@@ -52,12 +90,69 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-class QemuTarget(Target):
-    name = "qemu"
+def _groups(log: tuple[str, ...]) -> list[tuple[int, list[int], int]]:
+    """(begin, [layer marks], end) per inference in the plugin log."""
+    groups: list[tuple[int, list[int], int]] = []
+    begin: int | None = None
+    layers: list[int] = []
+    for line in log:
+        parts = line.split()
+        if len(parts) != 2 or not parts[1].isdigit():
+            raise MeasurementError(f"instruction counter log: unreadable line {line!r}")
+        name, count = parts[0], int(parts[1])
+        if name == "begin":
+            begin, layers = count, []
+        elif name == "layer" and begin is not None:
+            layers.append(count)
+        elif name == "end" and begin is not None:
+            groups.append((begin, layers, count))
+            begin = None
+    return groups
 
-    def __init__(self, board: BoardSpec, counter: str = "auto") -> None:
+
+def count_from_plugin_log(log: tuple[str, ...], session: FirmwareSession) -> InstructionCount:
+    """Exact counts from the TCG plugin's log: each timed inference, and the last one's layers."""
+    groups = _groups(log)
+    warmup, n = session.warmup, session.inferences
+    if len(groups) < warmup + n:
+        raise MeasurementError(f"instruction counter saw {len(groups)} inferences; expected {warmup + n} "
+                               f"({warmup} warm-up + {n} timed)")
+    timed = groups[warmup:warmup + n]
+    _, marks, end = timed[-1]
+    if len(marks) != len(session.image.layers):
+        raise MeasurementError(f"instruction counter saw {len(marks)} layers; the model has "
+                               f"{len(session.image.layers)}")
+    return InstructionCount(per_inference=tuple(e - b for b, _, e in timed),
+                            per_layer=tuple(b - a for a, b in zip(marks, [*marks[1:], end])), source="qemu-insn")
+
+
+def count_from_icount(board: BoardSpec, session: FirmwareSession) -> InstructionCount:
+    """Counts from the firmware's SysTick readings of the last inference under ``-icount shift=0``
+    (one instruction per ns of virtual time); resolution one tick."""
+    spec = qemu_spec(board)
+    hz = spec.icount_systick_hz if spec else None
+    if not hz:
+        raise MeasurementError(f"board {board.name} has no qemu.icount_systick_hz; the -icount fallback "
+                               "cannot convert timer ticks to instructions (the QEMU plugin is needed)")
+    ticks = [int(parse_fields(line).get("timer_ticks", "-1"))
+             for line in session.lines if line.startswith("m-hil-layer ")]
+    if len(ticks) != len(session.image.layers) or min(ticks, default=-1) < 0:
+        raise MeasurementError(f"expected {len(session.image.layers)} m-hil-layer lines with timer_ticks, "
+                               f"got {len(ticks)}")
+    per_layer = tuple(t * 1_000_000_000 // hz for t in ticks)
+    return InstructionCount(per_inference=(sum(per_layer),), per_layer=per_layer, source="qemu-icount",
+                            exact=False)
+
+
+class QemuTarget(Target):
+    """QEMU; an ``InstructionCounter`` (exact with the plugin, from SysTick under ``-icount`` without)."""
+
+    name = "qemu"
+    instructions_per_s = 150e6  # a slow CI machine under the counting plugin, for timeouts
+
+    def __init__(self, board: BoardSpec, counter: str = "auto", **_ignored: object) -> None:
         super().__init__(board)
-        if board.qemu is None:
+        if qemu_spec(board) is None:
             raise ConfigError(f"board {board.name!r} has no [qemu] section; it cannot run under QEMU")
         if counter not in ("auto", "plugin", "icount"):
             raise ConfigError(f"instruction counter {counter!r}; expected one of ['auto', 'icount', 'plugin']")
@@ -67,6 +162,7 @@ class QemuTarget(Target):
         self.port: serial.SerialBase | None = None
         self.workdir: Path | None = None
         self.mode = "none"
+        self.counter_log: tuple[str, ...] = ()
 
     def load(self, image: FirmwareImage) -> None:
         if image.board != self.board.name:
@@ -74,8 +170,9 @@ class QemuTarget(Target):
         self.image = image
 
     def _command(self, port: int, mode: str) -> list[str]:
-        assert self.board.qemu is not None and self.image is not None and self.workdir is not None
-        cmd = [QEMU, "-M", self.board.qemu.machine, "-display", "none", "-monitor", "none",
+        spec = qemu_spec(self.board)
+        assert spec is not None and self.image is not None and self.workdir is not None
+        cmd = [QEMU, "-M", spec.machine, "-display", "none", "-monitor", "none",
                "-serial", f"tcp:127.0.0.1:{port},server=on,wait=on,nodelay=on",
                "-semihosting-config", "enable=on,target=native", "-kernel", str(self.image.elf_path)]
         if mode == "qemu-insn":
@@ -101,7 +198,8 @@ class QemuTarget(Target):
         while True:
             if self.proc.poll() is not None:
                 err = (self.workdir / "qemu.stderr").read_text(errors="replace")[-2000:]
-                raise TargetError(f"QEMU ({self.board.qemu.machine if self.board.qemu else '?'}) exited with "
+                spec = qemu_spec(self.board)
+                raise TargetError(f"QEMU ({spec.machine if spec else '?'}) exited with "
                                   f"code {self.proc.returncode} before the UART connected:\n{err}")
             try:
                 line: serial.SerialBase = serial.serial_for_url(f"socket://127.0.0.1:{port}", timeout=0.05)
@@ -146,10 +244,24 @@ class QemuTarget(Target):
             err = self.workdir / "qemu.stderr"
             if err.is_file():
                 stderr = err.read_text(errors="replace")[-2000:]
-        # a path only when it outlives close()
-        kept = str(self.workdir) if self.workdir is not None and keep_logs() else None
-        return TargetResult(exit_code=code, counter=self.mode, counter_log=log, emulator=qemu_version(),
-                            stderr_tail=stderr, log_path=kept)
+        self.counter_log = log
+        return TargetResult(exit_code=code, runner=qemu_version(), stderr_tail=stderr, log_path=self.logs()[0],
+                            details={"counter": self.mode})
+
+    def instruction_count(self, session: FirmwareSession) -> InstructionCount:
+        if self.mode == "qemu-insn":
+            return count_from_plugin_log(self.counter_log, session)
+        if self.mode == "qemu-icount":
+            return count_from_icount(self.board, session)
+        raise MeasurementError(f"QEMU on {self.board.name} ran without an instruction counter")
+
+    def logs(self) -> tuple[str | None, str]:
+        if self.workdir is None:
+            return None, ""
+        if keep_logs():  # a path only when it outlives close()
+            return str(self.workdir), ""
+        return None, ("QEMU's work folder (its stderr and instruction log) is removed at the end of the run; "
+                      "rerun with HILBENCH_KEEP_LOGS=1 to keep it")
 
     def close_process(self) -> None:
         if self.port is not None:
@@ -171,4 +283,5 @@ class QemuTarget(Target):
             self.workdir = None
 
 
-register_target("qemu", QemuTarget)
+BACKEND = Backend(name="qemu", factory=QemuTarget, section="qemu", parse_section=parse_qemu_section,
+                  description="qemu-system-arm; exact instruction counts from the project's TCG plugin")

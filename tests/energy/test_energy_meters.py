@@ -279,7 +279,7 @@ def test_ppk2_too_old_for_logic_inputs(monkeypatch: pytest.MonkeyPatch) -> None:
 def _board(mw: float | None) -> BoardSpec:
     return BoardSpec(name="b", description="", core="cortex-m4", fpu=None, clock_hz=64_000_000,  # type: ignore[arg-type]
                      flash_origin=0, flash_bytes=1, ram_origin=0, ram_bytes=1, stack_bytes=1,
-                     uart_kind="pl011", uart_base=0, uart_clock_hz=1, baud=115200, qemu=None,  # type: ignore[arg-type]
+                     uart_kind="pl011", uart_base=0, uart_clock_hz=1, baud=115200,  # type: ignore[arg-type]
                      active_power_mw=mw)
 
 

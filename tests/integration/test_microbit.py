@@ -12,6 +12,7 @@ from harness.errors import FitError
 from harness.firmware.build import BuildOptions, compile_flags, generate_checked
 from harness.model import load_model
 from harness.runner import RunOptions, run_model
+from harness.targets.qemu import qemu_spec
 from tests.conftest import fc_dequantize_model, model_path, requires_cc, requires_qemu
 
 TINYCNN_OPS = ["CONV_2D", "CONV_2D", "RESHAPE", "FULLY_CONNECTED", "FULLY_CONNECTED", "SOFTMAX"]
@@ -23,7 +24,7 @@ def test_microbit_board_is_a_cortex_m0_with_an_nrf_uart() -> None:
     assert (board.flash_origin, board.flash_bytes) == (0, 256 * 1024)
     assert (board.ram_origin, board.ram_bytes) == (0x2000_0000, 16 * 1024)
     assert board.uart_kind is UartKind.NRF and board.uart_base == 0x4000_2000
-    assert board.qemu is not None and board.qemu.machine == "microbit"
+    assert (q := qemu_spec(board)) is not None and q.machine == "microbit"
     assert board.stack_bytes == 2048
     flags = compile_flags(board, BuildOptions())
     assert "-mcpu=cortex-m0" in flags and "-mfloat-abi=soft" in flags
