@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness.protocol import DutClient
-from harness.targets.energy.base import EnergyMeter, EnergyReading, EnergySource
+from harness.targets.energy.base import EnergyMeter, EnergyReading
 from harness.types import FirmwareImage
 
 INSTRUCTIONS_PER_MAC_BOUND = 40   # well above any kernel's instructions per MAC, for timeouts
@@ -100,13 +100,14 @@ class PerformanceOutput:
 
 def performance_run(client: DutClient, image: FirmwareImage, data: bytes, inferences: int, warmup: int,
                     expected: bytes, reference_layers: Callable[[], list[bytes]],
-                    instructions_per_s: float) -> PerformanceOutput:
+                    instructions_per_s: float, timeout_s: float | None = None) -> PerformanceOutput:
     """One timed session; the firmware is asked to end (``hil-exit``) unless the line died while the
-    first differing layer was looked for (the result then says so)."""
+    first differing layer was looked for (the result then says so). ``timeout_s`` bounds the timed
+    block (default: from the model's MACs and the target's speed)."""
     client.wait_boot()
     client.profile()
     client.load_input(data)
-    client.infer(inferences, warmup, infer_timeout_s(image, instructions_per_s, inferences + warmup))
+    client.infer(inferences, warmup, timeout_s or infer_timeout_s(image, instructions_per_s, inferences + warmup))
     output = client.output_bytes()
     client.command("hil-layers")
     client.command("hil-info")
@@ -139,7 +140,7 @@ class EnergyPlan:
 
 
 def energy_run(client: DutClient, meter: EnergyMeter, image: FirmwareImage, data: bytes, plan: EnergyPlan,
-               instructions_per_s: float, source: EnergySource) -> EnergyReading:
+               instructions_per_s: float) -> EnergyReading:
     """Record the meter over ``plan.windows`` timed blocks of an energy-mode firmware and integrate each
     between its timestamp edges; raises ``MeasurementError`` when the stream has no usable window."""
     from harness.measure.energy import analyze_energy
@@ -156,7 +157,7 @@ def energy_run(client: DutClient, meter: EnergyMeter, image: FirmwareImage, data
     finally:
         meter.close()
     client.exit(0)
-    return analyze_energy(stream, plan.inferences, source=source, layers=plan.layers,
+    return analyze_energy(stream, plan.inferences, source=meter.source, layers=plan.layers,
                           expected_windows=plan.windows, min_window_s=plan.min_window_s)
 
 

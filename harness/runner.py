@@ -40,7 +40,6 @@ from harness.model.reference import default_input, reference_layer_outputs, refe
 from harness.model.zoo import ModelRef, resolve_model
 from harness.paths import PROJECT_DIR
 from harness.procedures import (
-    INSTRUCTIONS_PER_MAC_BOUND,
     Divergence,
     EnergyPlan,
     PerformanceOutput,
@@ -168,11 +167,10 @@ def _performance(target: Target, image: FirmwareImage, prep: _Prepared, options:
     """Steps 4-5 of the pipeline: run the performance procedure on ``target``, then read its counters."""
     target.load(image)
     client = DutClient(target.open(), transcript=transcript)
-    speed = (options.inferences + options.warmup) * image.macs * INSTRUCTIONS_PER_MAC_BOUND / options.timeout_s \
-        if options.timeout_s else target.instructions_per_s
     try:
         out = performance_run(client, image, prep.data, options.inferences, options.warmup, prep.expected,
-                              lambda: reference_layer_outputs(str(prep.ref.path), prep.graph, prep.data), speed)
+                              lambda: reference_layer_outputs(str(prep.ref.path), prep.graph, prep.data),
+                              target.instructions_per_s, options.timeout_s)
     except TargetTimeout as exc:
         path, hint = target.logs()
         exc.log_path = exc.log_path or path
@@ -212,7 +210,7 @@ def _energy(board: BoardSpec, graph: Graph, model_id: str, prep: _Prepared, opti
             target.load(image)
             client = DutClient(target.open())
             plan = EnergyPlan(per_block, options.warmup, options.energy_windows, layers, min_window_s)
-            return energy_run(client, meter, image, prep.data, plan, target.instructions_per_s, kind)
+            return energy_run(client, meter, image, prep.data, plan, target.instructions_per_s)
 
     whole = measured("inference")
     extra["energy"] = {"meter": options.energy, "windows": len(whole.windows), "inferences_per_window": per_block,

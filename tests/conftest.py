@@ -65,3 +65,13 @@ def fc_dequantize_model(folder: Path) -> Path:
     model = folder / "fc_dequantize.tflite"
     model.write_bytes(build_model(tensors, ops, [0], [4]))
     return model
+
+
+@pytest.fixture
+def fake_target(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The ``fake`` target backend (tests/fakes/fake_target.py), registered for this test:
+    ``fake_target.replay("ok")``, then ``run_model(..., target_name="fake")``."""
+    from tests.fakes.fake_target import installed
+
+    with installed(monkeypatch) as fake:
+        yield fake

@@ -90,6 +90,12 @@ def measure(readings: Sequence[Reading], lines: Sequence[str], image: FirmwareIm
         source, latency_us, estimated = insn.source, insn_median / board.clock_hz * 1e6, True
     info = firmware_info(lines)
     stack = int(info["stack_used_bytes"]) if "stack_used_bytes" in info else None
+    reserve = int(info["stack_size_bytes"]) if "stack_size_bytes" in info else None
+    if stack is not None and reserve is not None and stack >= reserve:
+        # the paint is gone from the whole reserve: the stack ran into what lies below it
+        raise MeasurementError(f"the firmware used all {reserve} bytes of its stack on {board.name} (stack "
+                               f"overflow; the arena or data below it may be corrupt): raise stack_bytes in the "
+                               f"board file {board.source or board.name}")
     arena = int(info["arena_bytes"]) if "arena_bytes" in info else None
     if energy is not None:
         energy_uj: float | None = energy.energy_uj_per_inference

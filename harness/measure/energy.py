@@ -34,7 +34,6 @@ from harness.errors import MeasurementError
 from harness.targets.energy.base import (
     BoolArray,
     EnergyReading,
-    EnergySource,
     EnergyWindow,
     FloatArray,
     IntArray,
@@ -129,7 +128,7 @@ def _no_edge_error(stream: SampleStream, scan: EdgeScan, min_low_s: float) -> Me
         f"that its pulse is longer than the meter's sample period ({1e6 / stream.sample_rate_hz:g} µs).")
 
 
-def analyze_energy(stream: SampleStream, inferences: int, *, source: EnergySource,
+def analyze_energy(stream: SampleStream, inferences: int, *, source: str,
                    layers: int = 1, expected_windows: int | None = None,
                    skip_leading_edges: int = 0, min_window_s: float = MIN_WINDOW_S,
                    min_low_s: float = TIMESTAMP_PULSE_S,

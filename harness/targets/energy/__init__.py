@@ -18,8 +18,8 @@ from harness.targets.energy.base import (
     LayerEnergy,
     MeterKind,
     SampleStream,
-    parse_energy_option,
 )
+from harness.targets.energy.base import parse_energy_option as _parse
 from harness.targets.energy.estimate import estimate_energy
 from harness.targets.energy.joulescope_meter import JoulescopeMeter
 from harness.targets.energy.ppk2_meter import Ppk2Meter
@@ -39,6 +39,11 @@ def register_energy_meter(kind: str, factory: MeterFactory) -> None:
     if kind in _METERS:
         raise ConfigError(f"energy meter {kind!r} is already registered")
     _METERS[kind] = factory
+
+
+def parse_energy_option(option: str) -> tuple[str, str | None]:
+    """``"joulescope:ABC123"`` -> ``("joulescope", "ABC123")``: the registered meters and ``estimate``."""
+    return _parse(option, (*_METERS, "estimate"))
 
 
 def create_energy_meter(option: str) -> EnergyMeter:

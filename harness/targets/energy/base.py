@@ -10,6 +10,7 @@ Selection strings (``--energy``): ``joulescope`` or ``joulescope:SERIAL``, ``ppk
 from __future__ import annotations
 
 import importlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Literal, Protocol, runtime_checkable
@@ -117,7 +118,7 @@ class EnergyReading:
     """Energy per inference: the median over the usable windows (DESIGN §5)."""
 
     energy_uj_per_inference: float
-    source: EnergySource
+    source: str                  # the meter (an EnergySource, or a registered meter's name)
     windows: tuple[EnergyWindow, ...] = ()
     layers: tuple[LayerEnergy, ...] = ()
     dropped_samples: int = 0
@@ -150,12 +151,16 @@ class EnergyMeter(Protocol):
     def describe(self) -> str: ...
 
 
-def parse_energy_option(option: str) -> tuple[MeterKind, str | None]:
-    """``"joulescope:ABC123"`` -> ``("joulescope", "ABC123")``; ``"ppk2"`` -> ``("ppk2", None)``."""
+def parse_energy_option(option: str, kinds: Sequence[str] = METER_KINDS) -> tuple[str, str | None]:
+    """``"joulescope:ABC123"`` -> ``("joulescope", "ABC123")``; ``"ppk2"`` -> ``("ppk2", None)``.
+
+    ``kinds`` are the meter names accepted (``harness.targets.energy.parse_energy_option`` passes the
+    registered ones); ``estimate`` takes no selector.
+    """
     kind, sep, selector = option.strip().partition(":")
     kind = kind.strip().lower()
-    accepted = ", ".join(f"{k}[:SELECTOR]" if k != "estimate" else k for k in METER_KINDS)
-    for known in METER_KINDS:
+    accepted = ", ".join(f"{k}[:SELECTOR]" if k != "estimate" else k for k in kinds)
+    for known in kinds:
         if kind == known:
             sel = selector.strip() or None
             if sep and sel is None:
