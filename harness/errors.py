@@ -4,6 +4,9 @@
 
     HarnessError                  every error the harness raises on purpose
     ├── ConfigError               a bad board file, option or argument
+    │   ├── ProbeAmbiguousError   two or more debug probes and none chosen (status ``probe-ambiguous``)
+    │   ├── WrongBoardError       the probe is on another board than the one asked for (``wrong-board``)
+    │   └── SerialPortAmbiguousError  two serial ports carry the probe's serial number (``serial-port``)
     ├── ModelError                a model the compiler cannot take (malformed, unsupported op/dtype)
     ├── FitError                  a model too large for the board's flash or RAM
     ├── ToolchainError            a missing cross or host compiler (says how to install)
@@ -11,10 +14,15 @@
     ├── BuildError                compiling or linking failed (keeps the command and stderr tail)
     ├── TargetError               the target could not be started or talked to
     │   ├── TargetTimeout         no answer in time (keeps the last lines of output)
+    │   │   └── BoardLostError    a board that had answered stopped answering mid-run (``board-lost``)
+    │   ├── ProbeMissingError     no debug probe, or none with the id asked for (``probe-missing``)
+    │   ├── FlashError            writing the image through the probe, or verifying it, failed (``flash``)
+    │   ├── SerialPortError       the board's serial port is missing, busy or unknown (``serial-port``)
     │   ├── FirmwareFault         the firmware reported a fault (keeps the registers)
     │   └── HostRunError          the host build of a model stopped: a sanitizer report or a layer's error
     ├── FirmwareOutputError       a line from the firmware that is not the protocol (keeps the line)
     ├── MeasurementError          the numbers could not be derived from the run
+    │   └── EnergyMeasurementError  an analyzer dropped samples or saw no timestamp edge (``energy``)
     └── StoreError                a results file could not be read or written
 
 Each class carries ``status``: the failure class a run record gets when the
@@ -139,3 +147,54 @@ class MeasurementError(HarnessError):
 
 class StoreError(HarnessError):
     status = "store"
+
+
+class ProbeMissingError(TargetError):
+    """No debug probe attached, or none with the unique id asked for; the message lists those seen."""
+
+    status = "probe-missing"
+
+
+class ProbeAmbiguousError(ConfigError):
+    """Two or more debug probes could be meant and none was chosen; the message lists each of them."""
+
+    status = "probe-ambiguous"
+
+
+class WrongBoardError(ConfigError):
+    """The probe reaches another part than the board file names (target type or core id mismatch)."""
+
+    status = "wrong-board"
+
+
+class FlashError(TargetError):
+    """Writing the image through the probe failed, or reading it back differed (names the first address)."""
+
+    status = "flash"
+
+
+class SerialPortError(TargetError):
+    """The board's serial port is missing, busy (open elsewhere) or cannot be found for the probe."""
+
+    status = "serial-port"
+
+
+class SerialPortAmbiguousError(ConfigError):
+    """Several serial ports carry the probe's serial number; the message lists them (never guessed)."""
+
+    status = "serial-port"
+
+
+class BoardLostError(TargetTimeout):
+    """A board that had answered (booted) stopped answering mid-run: no more output, or its port vanished.
+
+    Keeps the ``TargetTimeout``'s tail, log path and hint; the message says what the probe saw of the core.
+    """
+
+    status = "board-lost"
+
+
+class EnergyMeasurementError(MeasurementError):
+    """An energy analyzer's stream cannot be used: dropped samples, or no timestamp edge where one must be."""
+
+    status = "energy"

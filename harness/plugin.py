@@ -104,7 +104,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "(`hilbench boards` shows each board's; default: the board's)")
     group.addoption("--hil-probe", metavar="ID", default=None,
                     help="real boards: the debug probe, by its unique id (`hilbench probes` lists them), "
-                         "or gdb:HOST:PORT for a GDB server (OpenOCD, pyOCD gdbserver, J-Link); "
+                         "or gdb:HOST:PORT[:RESET] for a GDB server (OpenOCD, pyOCD gdbserver: RESET 'reset halt', the "
+                         "default; J-Link: 'reset'; QEMU: 'system_reset'); "
                          "default: the only probe attached")
     group.addoption("--hil-port", metavar="PORT", default=None,
                     help="real boards: the serial port (a device or a pyserial URL); default: the port "

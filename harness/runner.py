@@ -30,7 +30,7 @@ from typing import Any
 
 import harness
 from harness.boards import BoardSpec
-from harness.errors import ConfigError, HarnessError, MeasurementError, TargetTimeout
+from harness.errors import ConfigError, EnergyMeasurementError, HarnessError, MeasurementError, TargetTimeout
 from harness.firmware.build import BuildOptions, build_firmware
 from harness.measure import measure
 from harness.measure.energy import MIN_WINDOW_S, check_layer_sum
@@ -223,7 +223,7 @@ def _energy(board: BoardSpec, graph: Graph, model_id: str, prep: _Prepared, opti
     check = check_layer_sum(per_layer, whole)
     extra["energy"]["layer_sum_check"] = check.describe()
     if not check.ok:
-        raise MeasurementError(f"per-layer energy does not add up: {check.describe()}")
+        raise EnergyMeasurementError(f"per-layer energy does not add up: {check.describe()}")
     return replace(whole, layers=per_layer.layers)
 
 
@@ -305,7 +305,9 @@ def run_model(model: str | Path | ModelRef, board: BoardSpec, options: RunOption
                        fits_board=image.flash_bytes <= board.flash_bytes and image.ram_bytes <= board.ram_bytes)
         with target:
             perf = _performance(target, image, prep, options, transcript)
-        extra.update(emulator=perf.result.runner, exit_code=perf.result.exit_code, **perf.result.details)
+        # "emulator" keeps its name for the reports that read it; on a real board it names the probe
+        extra.update(emulator=perf.result.runner, runner=perf.result.runner, exit_code=perf.result.exit_code,
+                     **perf.result.details)
         energy = None
         if options.energy is not None and perf.output.divergence is None:
             latency = next((r for r in perf.readings if isinstance(r, CycleCount)), None)

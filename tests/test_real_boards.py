@@ -132,11 +132,15 @@ def test_a_model_too_large_for_the_board_is_refused(name: str, models: dict[str,
         build_firmware(load_model(models["ad01"]), board, "ad01")
 
 
-def test_running_a_real_board_says_it_cannot_yet_and_what_can_be_done(tmp_path: Path) -> None:
+def test_a_real_board_without_a_probe_attached_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The hardware target is reached (the firmware builds for the board without semihosting), and no
+    probe is the record's own failure class, with what to check."""
     from harness.runner import RunOptions, run_model
+    from harness.targets import pyocd_probe
 
+    monkeypatch.setattr(pyocd_probe, "_connected_probes", list)
     record = run_model(model_path("ad01_int8.tflite"), load_board("nucleo-l4r5zi"),
                        RunOptions(inferences=1, warmup=0))
-    assert record.status == "config"
-    assert "real board, and hilbench cannot run real boards yet" in (record.error or "")
-    assert "hilbench compile MODEL --board nucleo-l4r5zi -o DIR" in (record.error or "")
+    assert record.status == "probe-missing", record.error
+    assert "no debug probe found" in (record.error or "")
+    assert "-DBENCH_SEMIHOSTING=0" in record.provenance["cflags"]

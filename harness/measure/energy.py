@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from harness.errors import MeasurementError
+from harness.errors import EnergyMeasurementError
 from harness.targets.energy.base import (
     BoolArray,
     EnergyReading,
@@ -113,14 +113,14 @@ def _locate_missing_edge(segments_s: FloatArray, per_window: int) -> str | None:
     return None
 
 
-def _no_edge_error(stream: SampleStream, scan: EdgeScan, min_low_s: float) -> MeasurementError:
+def _no_edge_error(stream: SampleStream, scan: EdgeScan, min_low_s: float) -> EnergyMeasurementError:
     seconds = stream.n_samples / stream.sample_rate_hz
     stuck = ""
     if stream.n_samples and not bool(np.any(stream.gpio)):
         stuck = " The input stayed low for the whole capture."
     elif stream.n_samples and bool(np.all(stream.gpio)):
         stuck = " The input stayed high for the whole capture."
-    return MeasurementError(
+    return EnergyMeasurementError(
         f"no timestamp edge on the GPIO input in {seconds:.3f} s of capture ({stream.n_samples} samples "
         f"at {stream.sample_rate_hz:g} Hz, {scan.glitches} glitches shorter than {min_low_s * 1e6:g} µs "
         f"ignored).{stuck} Check the wiring (the board's timestamp pin to the meter's digital input, "
@@ -161,7 +161,7 @@ def analyze_energy(stream: SampleStream, inferences: int, *, source: str,
     if expected_windows is not None and complete < expected_windows:
         where = (_locate_missing_edge(np.diff(times[edges]), per_window)
                  or f"window #{complete + 1} is incomplete")
-        raise MeasurementError(
+        raise EnergyMeasurementError(
             f"missing timestamp edge: expected {expected_windows} windows x {per_window} edges = "
             f"{expected_windows * per_window} edges, found {edges.size}; {where}. "
             "Check the wiring and that the capture covers every window.")
@@ -199,7 +199,7 @@ def analyze_energy(stream: SampleStream, inferences: int, *, source: str,
 
     usable = [w for w in windows if w.usable]
     if not usable:
-        raise MeasurementError(
+        raise EnergyMeasurementError(
             f"no usable energy window: found {len(windows)} complete windows"
             + (f"; {'; '.join(notes)}" if notes else ""))
     layer_list = tuple(
@@ -231,9 +231,9 @@ def check_layer_sum(per_layer: EnergyReading, whole: EnergyReading,
     """Compare the per-layer run's layers with a run without the extra pulses (the pulses cost time
     and energy of their own, so the two differ a little)."""
     if not per_layer.layers:
-        raise MeasurementError("the per-layer reading has no layers (analyse it with layers > 1)")
+        raise EnergyMeasurementError("the per-layer reading has no layers (analyse it with layers > 1)")
     if not whole.energy_uj_per_inference > 0:
-        raise MeasurementError(f"the whole-inference energy is {whole.energy_uj_per_inference} µJ; "
+        raise EnergyMeasurementError(f"the whole-inference energy is {whole.energy_uj_per_inference} µJ; "
                                "expected > 0")
     total = sum(layer.energy_uj for layer in per_layer.layers)
     rel = (total - whole.energy_uj_per_inference) / whole.energy_uj_per_inference

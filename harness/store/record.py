@@ -12,7 +12,9 @@ from typing import Any
 from harness.errors import StoreError
 
 SCHEMA_VERSION = 1
-STATUSES = ("ok", "config", "model", "build", "flash", "boot", "timeout", "fault", "mismatch", "measurement")
+STATUSES = ("ok", "config", "model", "build", "flash", "boot", "timeout", "fault", "mismatch", "measurement",
+            "probe-missing", "probe-ambiguous", "wrong-board", "serial-port", "board-lost", "energy", "store",
+            "error")
 
 
 @dataclass(frozen=True)

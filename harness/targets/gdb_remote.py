@@ -200,6 +200,10 @@ class GdbRemoteProbe:
     def connect(self) -> None:
         self.rsp.open(self.connect_timeout_s)
         reply = self.rsp.request("qSupported:swbreak+;hwbreak+;xmlRegisters=arm", "qSupported")
+        while reply[:1] in ("T", "S"):
+            # QEMU greets a client that connects while the guest runs with an unprompted stop reply
+            # (it stops the guest for the debugger); the reply to qSupported follows it
+            reply = self.rsp.receive(REPLY_TIMEOUT_S, "reply to qSupported").decode("latin-1")
         for item in reply.split(";"):
             key, _, value = item.partition("=")
             self.features[key.rstrip("+-?")] = value or item[-1:]

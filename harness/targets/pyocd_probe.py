@@ -7,12 +7,13 @@ partly typed: every object it returns is ``Any`` here, behind ``PyocdProbe``'s t
 Choosing the probe is done here, not by pyOCD: ``session_with_chosen_probe`` asks on the terminal when
 several probes match, and matches unique ids by substring. ``PyocdProbe`` takes the probe whose unique
 id equals the one asked for (or the only one containing it), the only probe attached when none is asked
-for, and otherwise refuses, naming each probe attached (``ConfigError``: the choice is the user's).
+for, and otherwise refuses, naming each probe attached: ``ProbeMissingError`` when none is attached or
+none has the id, ``ProbeAmbiguousError`` (a ``ConfigError``: the choice is the user's) when several could be meant.
 
 The target type (pyOCD's name for the part, e.g. ``stm32f446re``, ``nrf52840``) is checked against the
 board the probe says it sits on (``associated_board_info``: on-board probes such as ST-LINK/V2-1 on a
 Nucleo or DAPLink on a Freedom board know theirs) and against the target pyOCD opened; a mismatch is
-refused before anything is written. A stand-alone probe does not know its board: pyOCD then drives the
+refused before anything is written (``WrongBoardError``). A stand-alone probe does not know its board: pyOCD then drives the
 part named (``target_override``) and cannot tell a wrong one until an access fails.
 """
 
@@ -25,7 +26,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.errors import ConfigError, TargetError, TargetTimeout
+from harness.errors import (
+    FlashError,
+    ProbeAmbiguousError,
+    ProbeMissingError,
+    TargetError,
+    TargetTimeout,
+    WrongBoardError,
+)
 from harness.targets.probe import CORE_REGISTERS, SIGINT, SIGTRAP, StopReason, elf_load_segments
 
 SIGSEGV = 11                   # reported for a core in lockup (a fault while handling a fault)
@@ -94,15 +102,15 @@ def list_probes() -> list[ProbeInfo]:
 
 def choose_probe(probes: Sequence[Any], unique_id: str | None) -> Any:
     """The probe ``unique_id`` names (equal, else the only one containing it, case ignored), or the only
-    probe when ``unique_id`` is None. Raises ``TargetError`` when none is attached or none matches, and
-    ``ConfigError`` when the choice is ambiguous."""
+    probe when ``unique_id`` is None. Raises ``ProbeMissingError`` (a ``TargetError``) when none is attached
+    or none matches, and ``ProbeAmbiguousError`` (a ``ConfigError``) when the choice is ambiguous."""
     seen = ", ".join(_info(p).label for p in probes)
     if not probes:
-        raise TargetError(f"no debug probe found (pyOCD {pyocd_version()} sees none on USB): plug the board "
+        raise ProbeMissingError(f"no debug probe found (pyOCD {pyocd_version()} sees none on USB): plug the board "
                           "in, and check the USB permissions (udev rules) if `pyocd list` does not show it")
     if unique_id is None:
         if len(probes) > 1:
-            raise ConfigError(f"{len(probes)} debug probes attached and none chosen: {seen}; "
+            raise ProbeAmbiguousError(f"{len(probes)} debug probes attached and none chosen: {seen}; "
                               "choose one by its unique id")
         return probes[0]
     want = unique_id.strip().lower()
@@ -113,9 +121,9 @@ def choose_probe(probes: Sequence[Any], unique_id: str | None) -> Any:
     if len(partial) == 1:
         return partial[0]
     if partial:
-        raise ConfigError(f"probe id {unique_id!r} matches {len(partial)} probes: "
+        raise ProbeAmbiguousError(f"probe id {unique_id!r} matches {len(partial)} probes: "
                           f"{', '.join(_info(p).label for p in partial)}; give more of the unique id")
-    raise TargetError(f"no debug probe with unique id {unique_id!r}; attached: {seen}")
+    raise ProbeMissingError(f"no debug probe with unique id {unique_id!r}; attached: {seen}")
 
 
 def _new_session(probe: Any, target_type: str | None) -> Any:
@@ -179,7 +187,7 @@ class PyocdProbe:
         info = _info(probe)
         self._id = info.unique_id
         if self._want_type and info.target_type and normalise_target_type(info.target_type) != self._want_type:
-            raise ConfigError(f"debug probe {info.unique_id} is on a {info.board} ({info.target_type}), "
+            raise WrongBoardError(f"debug probe {info.unique_id} is on a {info.board} ({info.target_type}), "
                               f"not the target type {self._want_type} asked for: wrong board on this probe?")
         with self._translated("opening the session"):
             session = _new_session(probe, self._want_type)
@@ -187,7 +195,7 @@ class PyocdProbe:
         try:
             opened = str(session.board.target_type)
             if self._want_type and normalise_target_type(opened) != self._want_type:
-                raise ConfigError(f"debug probe {info.unique_id}: pyOCD opened target type {opened}, "
+                raise WrongBoardError(f"debug probe {info.unique_id}: pyOCD opened target type {opened}, "
                                   f"not the target type {self._want_type} asked for")
             self._type = opened
             self._target = session.board.target
@@ -250,18 +258,19 @@ class PyocdProbe:
             time.sleep(POLL_S)
 
     def load_elf(self, path: Path) -> None:
-        """Program the ELF's loadable segments into flash with pyOCD, then read them back to verify."""
+        """Program the ELF's loadable segments into flash with pyOCD, then read them back to verify; raises
+        ``FlashError`` naming the first differing address."""
         segments = elf_load_segments(path)     # a ConfigError for a file that is not an ELF
         self._core()
         try:
             _file_programmer(self._session).program(str(path), file_format="elf")
         except _pyocd_error() as exc:
-            raise TargetError(f"{self.where}: flashing {path} failed: {exc}") from exc
+            raise FlashError(f"{self.where}: flashing {path} failed: {exc}") from exc
         for addr, data in segments:
             back = self.read_memory(addr, len(data))
             if back != data:
                 first = next(i for i, (a, b) in enumerate(zip(back, data, strict=True)) if a != b)
-                raise TargetError(f"{self.where}: verify of {path} failed: at {addr + first:#010x} read "
+                raise FlashError(f"{self.where}: verify of {path} failed: at {addr + first:#010x} read "
                                   f"{back[first]:#04x}, wrote {data[first]:#04x} "
                                   f"(segment {addr:#010x}, {len(data)} bytes)")
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from harness.errors import MeasurementError, TargetError
+from harness.errors import EnergyMeasurementError, TargetError
 from harness.targets.energy.base import SampleStream, import_optional
 
 FIELDS = ["current", "voltage", "current_lsb"]
@@ -118,7 +118,7 @@ class JoulescopeMeter:
         with collector.lock:
             chunks = list(collector.chunks)
         if not chunks:
-            raise MeasurementError("the Joulescope delivered no samples between start and stop")
+            raise EnergyMeasurementError("the Joulescope delivered no samples between start and stop")
         rate = _sampling_frequency(device, chunks[0][1])
         ids, current, voltage, gpio = [], [], [], []
         for start, data in chunks:

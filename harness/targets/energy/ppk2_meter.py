@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from harness.errors import MeasurementError, TargetError, ToolchainError
+from harness.errors import EnergyMeasurementError, TargetError, ToolchainError
 from harness.targets.energy.base import SampleStream, import_optional
 
 PPK2_SAMPLE_RATE_HZ = 100_000.0
@@ -113,7 +113,7 @@ class Ppk2Meter:
         self._thread = None
         raw = b"".join(self._chunks)
         if not raw:
-            raise MeasurementError("the PPK2 delivered no samples between start and stop")
+            raise EnergyMeasurementError("the PPK2 delivered no samples between start and stop")
         result = self._ppk2.get_samples(raw)
         if not (isinstance(result, tuple) and len(result) == 2):
             raise ToolchainError("this ppk2-api returns no logic inputs from get_samples(); the "
@@ -123,7 +123,7 @@ class Ppk2Meter:
         gpio = np.asarray(channels[self.gpio_channel]) != 0
         current_a = np.asarray(samples_ua, dtype=np.float64) * 1e-6
         if len(gpio) != len(current_a):
-            raise MeasurementError(f"the PPK2 gave {len(current_a)} current samples but {len(gpio)} "
+            raise EnergyMeasurementError(f"the PPK2 gave {len(current_a)} current samples but {len(gpio)} "
                                    "logic samples")
         return SampleStream(sample_rate_hz=self.sample_rate_hz, current_a=current_a,
                             voltage_v=self.voltage_mv / 1000.0, gpio=gpio, source=f"ppk2:{self.port}")
