@@ -259,8 +259,7 @@ def _record(base: RunRecord, perf: _Performance, prep: _Prepared, image: Firmwar
         stack_bytes=m.stack_bytes, energy_uj=m.energy_uj, energy_source=m.energy_source)
 
 
-def _prepare(model: str | Path | ModelRef, options: RunOptions) -> _Prepared:
-    ref = resolve_model(model)
+def _prepare(ref: ModelRef, options: RunOptions) -> _Prepared:
     graph = load_model(ref.path)
     data = options.input_bytes if options.input_bytes is not None else default_input(graph, options.seed)
     if len(data) != graph.input.nbytes:
@@ -289,12 +288,13 @@ def run_model(model: str | Path | ModelRef, board: BoardSpec, options: RunOption
     transcript: list[str] = []
     extra: dict[str, Any] = {}
     try:
-        prep = _prepare(model, options)
-        base = replace(base, model=prep.ref.id, model_path=str(prep.ref.path), model_origin=prep.ref.origin.value,
-                       model_sha256=prep.graph.sha256, input_sha256=hashlib.sha256(prep.data).hexdigest(),
+        ref = resolve_model(model)
+        base = replace(base, model=ref.id, model_path=str(ref.path), model_origin=ref.origin.value)
+        if ref.source:
+            extra["model_source"] = ref.source   # e.g. "official file from the cache /x/kws_ref_model.tflite"
+        prep = _prepare(ref, options)
+        base = replace(base, model_sha256=prep.graph.sha256, input_sha256=hashlib.sha256(prep.data).hexdigest(),
                        reference_hex=prep.expected.hex())
-        if prep.ref.source:
-            extra["model_source"] = prep.ref.source   # e.g. "official file from the cache /x/kws_ref_model.tflite"
         target = create_target(target_kind, board, **_settings(options))
         build = options.build if target.semihosting else replace(options.build, semihosting=False)
         image = build_firmware(prep.graph, board, prep.ref.id, build)
