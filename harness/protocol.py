@@ -142,6 +142,8 @@ class DutClient:
                 raise TargetTimeout(f"no {waiting_for} from the firmware in time", tail, self.log_path)
             try:
                 chunk = self.port.read(self.port.in_waiting or 1)  # what has arrived, else wait for a byte
+            except TargetError:
+                raise   # a target's own line knows better what ended it (e.g. the emulator died)
             except Exception as exc:  # pyserial raises SerialException when QEMU closes the socket
                 raise TargetError(f"serial line closed while waiting for {waiting_for}: {exc}") from exc
             self._buf += chunk

@@ -13,8 +13,9 @@ from harness.errors import StoreError
 
 SCHEMA_VERSION = 1
 STATUSES = ("ok", "config", "model", "build", "flash", "boot", "timeout", "fault", "mismatch", "measurement",
-            "probe-missing", "probe-ambiguous", "wrong-board", "serial-port", "board-lost", "energy", "store",
-            "error")
+            "probe-missing", "probe-ambiguous", "wrong-board", "serial-port", "board-lost", "energy",
+            "renode-missing", "renode-platform", "renode-memory-map", "renode-command", "renode-died",
+            "renode-hook", "store", "error")
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ ENTRY_POINT_GROUP = "hilbench.targets"
 BUILTIN: dict[str, str] = {
     "qemu": "harness.targets.qemu:BACKEND",
     "hardware": "harness.targets.hardware:BACKEND",
+    "renode": "harness.targets.renode:BACKEND",
 }
 
 SectionParser = Callable[[dict[str, Any], str], object]   # (table, "board 'x' (file) [section]") -> settings
