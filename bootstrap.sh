@@ -5,7 +5,8 @@
 #   ./bootstrap.sh test    ruff, mypy --strict, the harness's own tests and doctests, the reference suite
 #   ./bootstrap.sh setup   set up only
 # Installs, when missing: gcc-arm-none-eabi, libnewlib-arm-none-eabi, qemu-system-arm, gcc (for the
-# QEMU plugin), python3-venv and chromium (for the report's browser test), with apt-get, through sudo
+# QEMU plugin), python3-venv, chromium (for the report's browser test) and postgresql (for the SQL store's
+# tests), with apt-get, through sudo
 # when not root; then a virtual environment in .venv with the Python dependencies, and builds the
 # instruction-counting QEMU plugin.
 set -euo pipefail
@@ -20,6 +21,8 @@ command -v gcc >/dev/null || need+=(gcc libc6-dev)
 python3 -c 'import ensurepip, venv' 2>/dev/null || need+=(python3-venv)
 # the report's browser test drives Debian's chromium with Playwright (whose own download cannot work offline)
 command -v chromium >/dev/null || command -v chromium-browser >/dev/null || need+=(chromium)
+# the SQL store's tests start a throwaway PostgreSQL cluster with Debian's initdb and pg_ctl
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then SUDO=""
   elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then SUDO="sudo -n"

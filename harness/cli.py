@@ -235,6 +235,7 @@ def bench(board_name: str, boards_dir: Path | None, model_ids: list[str], result
 # commands over stored runs: compare (regression checks) and export (CSV, JSON)
 main.add_command(cli_results.compare)
 main.add_command(cli_results.export)
+main.add_command(cli_results.store_group)   # hilbench store import/export: move records between stores
 main.add_command(cli_report.report)   # the HTML report of stored runs
 main.add_command(cli_compile.compile_project)   # a firmware project to take away
 main.add_command(cli_models.models)   # list the known models, download the official files

@@ -13,7 +13,7 @@ import click
 from rich.console import Console
 from rich.markup import escape
 
-from harness.cli_results import fail_on_option
+from harness.cli_results import fail_on_option, store_option
 from harness.errors import StoreError
 from harness.report.gates import FAIL_ON_HELP, RegressionCheck
 from harness.report.html import DEFAULT_TITLE, write_report
@@ -22,7 +22,7 @@ from harness.store.frame import RunsFrame, StoreWarning, load_runs, resolve_ref
 DEFAULT_RESULTS = Path("results")
 
 
-def _quietly(hint: str, ref: str | None, results_dir: Path) -> RunsFrame:
+def _quietly(hint: str, ref: str | None, results_dir: Path | str) -> RunsFrame:
     """The runs of ``results_dir`` (``ref`` None) or of ``ref``; a ``StoreError`` is a usage error."""
     try:
         with warnings.catch_warnings():   # skipped files are printed from RunsFrame.warnings instead
@@ -45,8 +45,9 @@ def _quietly(hint: str, ref: str | None, results_dir: Path) -> RunsFrame:
               help=f"with --baseline: {FAIL_ON_HELP} (default: none; a run that stops being ok or "
                    "bit-exact is always a regression)")
 @click.option("--title", default=DEFAULT_TITLE, show_default=True, help="the page's title")
+@store_option
 def report(results_arg: Path | None, results_dir: Path | None, output: Path | None, baseline: str | None,
-           checks: list[RegressionCheck], title: str) -> None:
+           checks: list[RegressionCheck], title: str, store: str | None) -> None:
     """Write one self-contained HTML page of the runs in RESULTS_DIR (default: results).
 
     The page holds the latest run of each model, board and runtime, memory against each board's limits,
@@ -61,9 +62,12 @@ def report(results_arg: Path | None, results_dir: Path | None, output: Path | No
                                "give one")
     if checks and baseline is None:
         raise click.UsageError("--fail-on needs --baseline: the checks compare with it")
+    if store is not None and (results_arg or results_dir) is not None:
+        raise click.UsageError("--store and RESULTS_DIR (or --results-dir) both name the runs; give one")
     folder = results_arg or results_dir or DEFAULT_RESULTS
-    frame = _quietly("RESULTS_DIR", None, folder)
-    base = None if baseline is None else _quietly("'--baseline'", baseline, folder)
+    source: Path | str = folder if store is None else store   # --store: the page goes to -o, or results/
+    frame = _quietly("RESULTS_DIR" if store is None else "'--store'", None, source)
+    base = None if baseline is None else _quietly("'--baseline'", baseline, source)
     err = Console(stderr=True)
     for text in (*frame.warnings, *(base.warnings if base is not None else ())):
         err.print(f"[yellow]skipped[/yellow]: {escape(text)}", soft_wrap=True)

@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from harness.cli_store import store as store_group  # `hilbench store import/export`, registered from here
 from harness.errors import ConfigError, StoreError
 from harness.report import compare_text
 from harness.report import export as export_runs
@@ -25,7 +26,36 @@ from harness.report.gates import FAIL_ON_HELP, RegressionCheck, parse_fail_on
 from harness.store.frame import RunsFrame, StoreWarning, load_runs, resolve_ref
 
 T = TypeVar("T")
+__all__ = ["compare", "export", "fail_on_option", "store_group", "store_option", "where"]
 RESULTS_HELP = "the results folder where run ids and git commits are looked up"
+STORE_HELP = ("a database to use instead of --results-dir: sqlite:///PATH/hilbench.db or "
+              "postgresql://USER:PASSWORD@HOST:PORT/DB (a path is a results folder)  [default: none]")
+
+
+def store_url(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """``--store``: a URL checked for its form and dialect (nothing connects yet), or a folder path."""
+    from harness.store.sql import is_url, parse_url
+
+    if value is not None and is_url(value):
+        try:
+            parse_url(value)
+        except StoreError as exc:
+            raise click.BadParameter(str(exc)) from None
+    return value
+
+
+store_option = click.option("--store", "store", metavar="URL", default=None, callback=store_url, help=STORE_HELP)
+
+
+def where(ctx: click.Context, results_dir: Path | None, store: str | None, option: str = "results_dir"
+          ) -> Path | str:
+    """The store a command reads: ``--store`` when given (a usage error beside an explicit folder), else
+    the results folder."""
+    if store is None:
+        return results_dir if results_dir is not None else Path("results")
+    if ctx.get_parameter_source(option) not in (None, click.core.ParameterSource.DEFAULT):
+        raise click.UsageError(f"--store {store!r} and --results-dir {str(results_dir)!r}: give one")
+    return store
 
 
 def fail_on_option(ctx: click.Context, param: click.Parameter, value: str | None) -> list[RegressionCheck]:
@@ -67,17 +97,21 @@ def _width(table: Table) -> int | None:
               help=f"{FAIL_ON_HELP} (default: none)")
 @click.option("--results-dir", type=click.Path(path_type=Path), default=Path("results"), show_default=True,
               help=RESULTS_HELP)
-def compare(baseline: str, new: str, checks: list[RegressionCheck], results_dir: Path) -> None:
+@store_option
+@click.pass_context
+def compare(ctx: click.Context, baseline: str, new: str, checks: list[RegressionCheck], results_dir: Path,
+            store: str | None) -> None:
     """Compare the runs NEW with the runs BASELINE: every metric of every matched run, regressions first.
 
-    BASELINE and NEW are each a results folder, a run id, or a git commit (4 or more hex digits) of runs
-    in --results-dir. Runs are matched on model (by content), board and runtime, never on the host; the
+    BASELINE and NEW are each a results folder, a store URL, a run id, or a git commit (4 or more hex
+    digits) of runs in --results-dir (or --store). Runs are matched on model (by content), board and runtime, never on the host; the
     latest run of each on each side is compared. A run that was ok or bit-exact and is not now is always
     a regression. Exit status 1 on a regression, 2 on bad input, 0 otherwise.
     """
     err = Console(stderr=True)
-    base_frame = _load("BASELINE", lambda: resolve_ref(baseline, results_dir))
-    new_frame = _load("NEW", lambda: resolve_ref(new, results_dir, what="new runs"))
+    source = where(ctx, results_dir, store)
+    base_frame = _load("BASELINE", lambda: resolve_ref(baseline, source))
+    new_frame = _load("NEW", lambda: resolve_ref(new, source, what="new runs"))
     for frame in (base_frame, new_frame):
         _skipped(frame, err)
     result = compare_runs(base_frame, new_frame, checks)
@@ -102,8 +136,12 @@ def compare(baseline: str, new: str, checks: list[RegressionCheck], results_dir:
               help="write the runs as CSV to FILE")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
               help="write the runs as JSON (a list of objects, one per run) to FILE")
-def export(results_dir: Path, csv_path: Path | None, json_path: Path | None) -> None:
-    """Export every stored run, failed ones included, as CSV and/or JSON.
+@store_option
+@click.pass_context
+def export(ctx: click.Context, results_dir: Path, csv_path: Path | None, json_path: Path | None,
+           store: str | None) -> None:
+    """Export every stored run (of --results-dir, or the database --store), failed ones included, as CSV
+    and/or JSON.
 
     One row per run, oldest first. Columns: the run record's fields (model, board, runtime, status, error,
     instructions_per_inference, latency_us, flash_bytes, ram_bytes, arena_bytes, ...), then model_key (the
@@ -113,7 +151,8 @@ def export(results_dir: Path, csv_path: Path | None, json_path: Path | None) -> 
     if csv_path is None and json_path is None:
         raise click.UsageError("give --csv FILE, --json FILE or both")
     err = Console(stderr=True)
-    frame = _load("'--results-dir'", lambda: load_runs(results_dir))
+    source = where(ctx, results_dir, store)
+    frame = _load("'--store'" if store is not None else "'--results-dir'", lambda: load_runs(source))
     _skipped(frame, err)
     for path, write in ((csv_path, export_runs.write_csv), (json_path, export_runs.write_json)):
         if path is not None:

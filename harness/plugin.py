@@ -60,6 +60,18 @@ def _warmup(text: str) -> int:
     return _int_in_range(*COUNT_LIMITS["warmup"], text)
 
 
+def _store(text: str) -> str:
+    """A store URL (checked: its form and dialect; nothing connects yet) or a results folder."""
+    from harness.store.sql import is_url, parse_url
+
+    if is_url(text):
+        try:
+            parse_url(text)
+        except StoreError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
 def _fail_on(text: str) -> list[RegressionCheck]:
     try:
         return parse_fail_on(text)
@@ -93,6 +105,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help=f"warm-up inferences before the timed ones, 0 to {MAX_INFERENCES} (default: 1)")
     group.addoption("--hil-results-dir", metavar="DIR", default=None,
                     help="where run records are written, one JSON file per run (default: results)")
+    group.addoption("--hil-store", type=_store, metavar="URL", default=None,
+                    help="write run records to this database instead: sqlite:///results/hilbench.db or "
+                         "postgresql://USER:PASSWORD@HOST:PORT/DB (a path is a results folder; default: none, "
+                         "the --hil-results-dir folder)")
     group.addoption("--hil-compare", type=_ref, metavar="REF", default=None,
                     help="at the end, compare the session's runs with a baseline: a results folder, or a "
                          "run id or git commit in --hil-results-dir; a run that was ok or bit-exact and is "
@@ -152,7 +168,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[SESSION_KEY] = HilSession(
         results_dir=Path(results) if results is not None else Path(config.rootpath) / "results",
         inferences=5 if inferences is None else inferences, warmup=1 if warmup is None else warmup,
-        defaults=defaults, target=target, **({"session_id": session_id} if session_id else {}))
+        defaults=defaults, target=target, store_url=config.getoption("--hil-store"),
+        **({"session_id": session_id} if session_id else {}))
     ref, checks = config.getoption("--hil-compare"), config.getoption("--hil-fail-on")
     if checks is not None and ref is None:
         raise pytest.UsageError("--hil-fail-on needs --hil-compare REF, the baseline the checks compare with")
@@ -160,7 +177,8 @@ def pytest_configure(config: pytest.Config) -> None:
         try:
             with warnings.catch_warnings():   # files skipped are named in the summary instead
                 warnings.simplefilter("ignore", StoreWarning)
-                frame = resolve_ref(ref, config.stash[SESSION_KEY].results_dir)
+                hil = config.stash[SESSION_KEY]
+                frame = resolve_ref(ref, hil.results_dir if hil.store_url is None else hil.store_url)
         except StoreError as exc:
             raise pytest.UsageError(f"--hil-compare: {exc}") from None
         config.stash[BASELINE_KEY] = Baseline(ref, frame, tuple(checks or ()))

@@ -10,7 +10,7 @@ from harness.boards import BoardSpec, load_board
 from harness.errors import StoreError
 from harness.model.zoo import ModelRef
 from harness.runner import RunOptions, check_counts, run_model
-from harness.store import ResultStore, RunRecord
+from harness.store import ResultStore, RunRecord, Store, open_store
 
 
 @dataclass(frozen=True)
@@ -35,15 +35,16 @@ class HilSession:
     inferences: int = 5
     warmup: int = 1
     records: list[RunRecord] = field(default_factory=list)
-    saved: list[Path] = field(default_factory=list)
+    saved: list[Path | str] = field(default_factory=list)   # record files, or URL#run_id in a database
     unsaved: list[UnsavedRecord] = field(default_factory=list)
     session_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     defaults: RunOptions = field(default_factory=RunOptions)   # probe, port, energy, ... for every run
     target: str | None = None        # the backend for every run (default: each board's own target)
+    store_url: str | None = None     # a database URL (harness.store.open_store); None: the results_dir folder
 
     def __post_init__(self) -> None:
         check_counts(inferences=self.inferences, warmup=self.warmup)
-        self.store = ResultStore(self.results_dir)
+        self.store: Store = ResultStore(self.results_dir) if self.store_url is None else open_store(self.store_url)
 
     def run(self, model: str | Path | ModelRef, board: BoardSpec | str, inferences: int | None = None,
             warmup: int | None = None, options: RunOptions | None = None) -> RunRecord:

@@ -31,6 +31,7 @@ import pandas as pd
 from harness.errors import StoreError
 from harness.store.record import RunRecord
 from harness.store.results import ResultStore
+from harness.store.sql import SqlStore, is_url, redact
 
 MATCH_KEYS = ("model_key", "board", "runtime")   # what makes two runs comparable; never the host
 _SCALARS = tuple(f.name for f in dataclasses.fields(RunRecord)
@@ -90,7 +91,7 @@ def _names(records: list[RunRecord], known: Mapping[str, str]) -> dict[str, str]
     return names
 
 
-def frame_of(records: Iterable[tuple[Path | None, RunRecord]], known: Mapping[str, str] | None = None,
+def frame_of(records: Iterable[tuple[Path | str | None, RunRecord]], known: Mapping[str, str] | None = None,
              skipped: Iterable[str] = (), source: str = "") -> RunsFrame:
     """A ``RunsFrame`` of records already loaded (``path`` may be None for records held in memory)."""
     pairs = list(records)
@@ -120,17 +121,25 @@ def frame_of(records: Iterable[tuple[Path | None, RunRecord]], known: Mapping[st
     return RunsFrame(runs=runs, layers=layers, warnings=tuple(skipped), source=source)
 
 
-def load_runs(results_dir: Path, known: Mapping[str, str] | None = None) -> RunsFrame:
-    """Every record under ``results_dir/runs``; raises ``StoreError`` when there is none at all.
+def load_runs(results_dir: Path | str, known: Mapping[str, str] | None = None) -> RunsFrame:
+    """Every record under ``results_dir/runs``, or in the database ``results_dir`` names when it is a
+    URL (``sqlite:///...``, ``postgresql://...``); raises ``StoreError`` when there is none at all.
 
-    A file that cannot be read as a record is named in ``warnings`` (and as a ``StoreWarning``).
+    A file (or row) that cannot be read as a record is named in ``warnings`` (and as a ``StoreWarning``).
+    The ``path`` column holds the record's file, or ``URL#run_id`` for a database.
     """
-    store = ResultStore(Path(results_dir))
-    if not store.runs_dir.is_dir():
-        raise StoreError(f"no run records: {store.runs_dir} does not exist (a results folder holds "
-                         "runs/*.json, written by `hilbench run`, `hilbench bench` or pytest with the hilbench "
-                         "plugin)")
-    good: list[tuple[Path | None, RunRecord]] = []
+    store: ResultStore | SqlStore
+    if isinstance(results_dir, str) and is_url(results_dir):
+        store = SqlStore(results_dir)
+        where = store.location
+    else:
+        store = ResultStore(Path(results_dir))
+        where = str(store.runs_dir)
+        if not store.runs_dir.is_dir():
+            raise StoreError(f"no run records: {store.runs_dir} does not exist (a results folder holds "
+                             "runs/*.json, written by `hilbench run`, `hilbench bench` or pytest with the "
+                             "hilbench plugin)")
+    good: list[tuple[Path | str | None, RunRecord]] = []
     skipped: list[str] = []
     for path, item in store.records():
         if isinstance(item, StoreError):
@@ -140,8 +149,9 @@ def load_runs(results_dir: Path, known: Mapping[str, str] | None = None) -> Runs
             good.append((path, item))
     if not good:
         detail = f"; {len(skipped)} file(s) skipped, the first: {skipped[0]}" if skipped else ""
-        raise StoreError(f"no run records in {store.runs_dir}{detail}")
-    return frame_of(good, known, skipped, source=str(results_dir))
+        raise StoreError(f"no run records in {where}{detail}")
+    return frame_of(good, known, skipped, source=store.location if isinstance(store, SqlStore)
+                    else str(results_dir))
 
 
 # Queries -------------------------------------------------------------------------------------------
@@ -175,13 +185,16 @@ def select(frame: RunsFrame, runs: pd.DataFrame) -> RunsFrame:
                                layers=frame.layers[frame.layers["run_id"].isin(ids)].reset_index(drop=True))
 
 
-def resolve_ref(ref: str, default_dir: Path, known: Mapping[str, str] | None = None,
+def resolve_ref(ref: str, default_dir: Path | str, known: Mapping[str, str] | None = None,
                 what: str = "baseline") -> RunsFrame:
-    """The runs a reference names: a results folder, a run id in ``default_dir``, or a git commit there.
+    """The runs a reference names: a results folder or store URL, a run id in ``default_dir`` (a folder
+    or a store URL), or a git commit there.
 
     Raises ``StoreError`` naming the reference (as ``what``: "baseline", "new runs") and what it was
     looked up as, when it names nothing.
     """
+    if is_url(ref):
+        return load_runs(ref, known)
     path = Path(ref)
     if path.is_dir():
         return load_runs(path, known)
@@ -189,7 +202,7 @@ def resolve_ref(ref: str, default_dir: Path, known: Mapping[str, str] | None = N
         frame = load_runs(default_dir, known)
     except StoreError as exc:
         raise StoreError(f"{what} {ref!r} names nothing: it is not a results folder, and no run id or git "
-                         f"commit can be looked up in {default_dir}: {exc}") from exc
+                         f"commit can be looked up in {_shown(default_dir)}: {exc}") from exc
     by_id = frame.runs[frame.runs["run_id"] == ref]
     if not by_id.empty:
         return select(frame, by_id)
@@ -200,4 +213,9 @@ def resolve_ref(ref: str, default_dir: Path, known: Mapping[str, str] | None = N
     commits = sorted({c[:12] for c in frame.runs["git_commit"]})
     more = " ..." if len(commits) > 8 else ""
     raise StoreError(f"{what} {ref!r} names nothing: it is not a results folder, nor a run id or a git "
-                     f"commit in {default_dir} (its commits: {', '.join(commits[:8])}{more})")
+                     f"commit in {_shown(default_dir)} (its commits: {', '.join(commits[:8])}{more})")
+
+
+def _shown(where: Path | str) -> str:
+    """A folder or store URL for messages (a URL without its password)."""
+    return redact(where) if isinstance(where, str) and is_url(where) else str(where)

@@ -11,6 +11,7 @@ import stat
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import harness
 from harness.errors import StoreError
@@ -42,13 +43,42 @@ class ResultStore:
         self.root = Path(root)
         self.runs_dir = self.root / "runs"
 
-    def save(self, record: RunRecord) -> Path:
+    @property
+    def location(self) -> str:
+        """Where the records are, for messages: the ``runs`` folder."""
+        return str(self.runs_dir)
+
+    def contains(self, run_id: str) -> bool:
+        """Whether a record of ``run_id`` is stored (its file exists)."""
+        return (self.runs_dir / record_file_name(run_id)).exists()
+
+    def add(self, record: RunRecord) -> bool:
+        """Store ``record`` unless its run id is already stored (then False, and nothing is written).
+
+        Atomic against other writers: the file is linked into place only if none is there.
+        """
+        path = self.runs_dir / record_file_name(record.run_id)
+        if path.exists():
+            return False
+        tmp = self.save(record, path=self.runs_dir / f".tmp-{uuid.uuid4().hex}.json.part")
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            return False
+        except OSError as exc:
+            raise StoreError(f"cannot write run record {path}: {exc}") from exc
+        finally:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+        return True
+
+    def save(self, record: RunRecord, path: Path | None = None) -> Path:
         """Write ``record`` to ``runs/<run_id>.json`` (temp file + rename: never half-written).
 
         The file gets mode 0644 less the umask. Raises ``StoreError`` naming the path when the folder
         cannot be made or the file cannot be written (a read-only folder, a file in the way, a full disk).
         """
-        path = self.runs_dir / record_file_name(record.run_id)
+        path = self.runs_dir / record_file_name(record.run_id) if path is None else path
         tmp = self.runs_dir / f".tmp-{uuid.uuid4().hex}.json"
         try:
             self.runs_dir.mkdir(parents=True, exist_ok=True)
@@ -87,18 +117,7 @@ class ResultStore:
         finally:
             if fd >= 0:
                 os.close(fd)
-        if not isinstance(data, dict) or "schema" not in data or "status" not in data:
-            raise StoreError(f"run record {path} is not a hilbench record (no 'schema' or 'status')")
-        schema = data["schema"]
-        if isinstance(schema, bool) or not isinstance(schema, int) or not 1 <= schema <= SCHEMA_VERSION:
-            # no older version exists yet to migrate from; a newer one needs a newer hilbench
-            raise StoreError(f"run record {path} has schema version {schema!r}; this hilbench "
-                             f"({harness.__version__}) reads schema versions 1 to {SCHEMA_VERSION}: "
-                             "a newer hilbench wrote it, or it is not a hilbench record")
-        try:
-            return RunRecord.from_dict(data)
-        except (StoreError, TypeError) as exc:
-            raise StoreError(f"run record {path}: {exc}") from exc
+        return record_from_data(data, str(path))
 
     def records(self) -> Iterator[tuple[Path, RunRecord | StoreError]]:
         """Every stored record, oldest first; a bad file yields its error and the rest still come."""
@@ -111,6 +130,24 @@ class ResultStore:
                 yield path, self.load(path)
             except StoreError as exc:
                 yield path, exc
+
+
+def record_from_data(data: Any, where: str) -> RunRecord:
+    """The record in ``data`` (loaded JSON) read from ``where`` (a file, a database row); raises
+    ``StoreError`` naming ``where`` and what is wrong: not a record, a schema version this hilbench does
+    not read, a field of the wrong type."""
+    if not isinstance(data, dict) or "schema" not in data or "status" not in data:
+        raise StoreError(f"run record {where} is not a hilbench record (no 'schema' or 'status')")
+    schema = data["schema"]
+    if isinstance(schema, bool) or not isinstance(schema, int) or not 1 <= schema <= SCHEMA_VERSION:
+        # no older version exists yet to migrate from; a newer one needs a newer hilbench
+        raise StoreError(f"run record {where} has schema version {schema!r}; this hilbench "
+                         f"({harness.__version__}) reads schema versions 1 to {SCHEMA_VERSION}: "
+                         "a newer hilbench wrote it, or it is not a hilbench record")
+    try:
+        return RunRecord.from_dict(data)
+    except (StoreError, TypeError) as exc:
+        raise StoreError(f"run record {where}: {exc}") from exc
 
 
 def _kind(mode: int) -> str:
