@@ -6,6 +6,7 @@ import contextlib
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.console import Console
@@ -15,6 +16,7 @@ from rich.table import Table
 from harness import cli_accuracy, cli_compile, cli_models, cli_probes, cli_report, cli_results
 from harness.boards import DEFAULT_BOARD, load_board, scan_boards
 from harness.cli_compile import boards_dir_option
+from harness.cli_results import store_option, where
 from harness.errors import HarnessError, StoreError
 from harness.model.zoo import Origin, resolve_model
 from harness.paths import BOARDS_DIR
@@ -90,9 +92,11 @@ def boards(boards_dir: Path | None) -> None:
 @click.option("--energy", metavar="METER", default=None,
               help="joulescope[:SERIAL], ppk2[:PORT] or estimate; default: estimate where the board has a figure")
 @click.option("--energy-layers", is_flag=True, help="with --energy: also each layer's energy")
-def run(model: str, board_names: tuple[str, ...], boards_dir: Path | None, inferences: int, warmup: int,
-        seed: int, results_dir: Path, as_json: bool, target: str | None, probe: str | None, port: str | None,
-        energy: str | None, energy_layers: bool) -> None:
+@store_option
+@click.pass_context
+def run(ctx: click.Context, model: str, board_names: tuple[str, ...], boards_dir: Path | None, inferences: int,
+        warmup: int, seed: int, results_dir: Path, as_json: bool, target: str | None, probe: str | None,
+        port: str | None, energy: str | None, energy_layers: bool, store: str | None) -> None:
     """Compile MODEL (a .tflite or a known id such as ad01), run it on each board, store the records.
 
     The results are printed even when a record cannot be stored; the store's error follows them. Exit
@@ -104,7 +108,8 @@ def run(model: str, board_names: tuple[str, ...], boards_dir: Path | None, infer
             get_backend(target)
         if energy_layers and energy is None:
             raise click.UsageError("--energy-layers needs --energy METER (joulescope[:SERIAL] or ppk2[:PORT])")
-        session = HilSession(results_dir=results_dir, inferences=inferences, warmup=warmup, target=target)
+        session = HilSession(inferences=inferences, warmup=warmup, target=target,
+                             **_store_args(where(ctx, results_dir, store)))
         options = RunOptions(seed=seed, probe=probe, port=port, energy=energy, energy_layers=energy_layers)
     except HarnessError as exc:
         raise click.ClickException(str(exc)) from None
@@ -129,6 +134,11 @@ def run(model: str, board_names: tuple[str, ...], boards_dir: Path | None, infer
                           f"{escape(r.error or '')}", soft_wrap=True)
     unsaved = _report_store(session, err)
     sys.exit(0 if all(r.ok for r in session.records) and not unsaved else 1)
+
+
+def _store_args(place: Path | str) -> dict[str, Any]:
+    """HilSession's store arguments for a results folder (a path) or a database (a URL string)."""
+    return {"results_dir": place} if isinstance(place, Path) else {"results_dir": Path("results"), "store_url": place}
 
 
 def _report_store(session: HilSession, err: Console) -> bool:
@@ -166,8 +176,10 @@ def _width(table: Table) -> int | None:
               help="also write the rows (main and per layer) as JSON to FILE")
 @click.option("--markdown", is_flag=True,
               help="print only the main table, as Markdown, on stdout (the rest goes to stderr)")
-def bench(board_name: str, boards_dir: Path | None, model_ids: list[str], results_dir: Path,
-          json_path: Path | None, markdown: bool) -> None:
+@store_option
+@click.pass_context
+def bench(ctx: click.Context, board_name: str, boards_dir: Path | None, model_ids: list[str], results_dir: Path,
+          json_path: Path | None, markdown: bool, store: str | None) -> None:
     """Benchmark the MLPerf Tiny models on one board, beside TFLite Micro's figures (DESIGN §7).
 
     Each model runs once (2 timed inferences after 1 warm-up: QEMU's counts are exact) and its record is
@@ -178,7 +190,7 @@ def bench(board_name: str, boards_dir: Path | None, model_ids: list[str], result
         spec = load_board(board_name, BOARDS_DIR, boards_dir)
     except HarnessError as exc:
         raise click.ClickException(str(exc)) from None
-    session = HilSession(results_dir=results_dir, inferences=2, warmup=1)
+    session = HilSession(inferences=2, warmup=1, **_store_args(where(ctx, results_dir, store)))
     err = Console(stderr=True)
     rows: list[bench_report.ModelRow] = []
     layers: dict[str, list[bench_report.LayerRow]] = {}
