@@ -40,7 +40,7 @@ if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null
-.venv/bin/python -m pip install -q -e '.[models,dev]'
+.venv/bin/python -m pip install -q -e '.[models,dev,lab]'
 .venv/bin/python -c 'from harness.targets.plugin_build import build_plugin; print("bootstrap: QEMU plugin", build_plugin())'
 
 case "$job" in

@@ -126,6 +126,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--hil-port", metavar="PORT", default=None,
                     help="real boards: the serial port (a device or a pyserial URL); default: the port "
                          "whose USB serial number is the probe's")
+    group.addoption("--hil-lg-place", metavar="NAME", default=None,
+                    help="real boards: acquire this labgrid place for each run (the coordinator from labgrid's "
+                         "LG_COORDINATOR, default 127.0.0.1:20408), take its serial port and power from it, "
+                         "release it after (default: none, no labgrid)")
     group.addoption("--hil-energy", metavar="METER", default=None,
                     help="measure energy per inference: joulescope[:SERIAL], ppk2[:PORT], or estimate "
                          "(the board's active power x time); default: estimate where the board has a figure")
@@ -159,6 +163,7 @@ def pytest_configure(config: pytest.Config) -> None:
         if target is not None:
             get_backend(target)
         defaults = RunOptions(probe=config.getoption("--hil-probe"), port=config.getoption("--hil-port"),
+                              lg_place=config.getoption("--hil-lg-place"),
                               energy=config.getoption("--hil-energy"),
                               energy_layers=config.getoption("--hil-energy-layers"))
     except ConfigError as exc:

@@ -87,6 +87,7 @@ class RunOptions:
     timeout_s: float | None = None         # inference timeout; default from the model's MACs
     probe: str | None = None               # real boards: the debug probe's unique id (--hil-probe)
     port: str | None = None                # real boards: the serial port, when the probe has none of its own
+    lg_place: str | None = None            # real boards: the labgrid place to acquire (--hil-lg-place)
     energy: str | None = None              # "joulescope[:SERIAL]", "ppk2[:PORT]" or "estimate" (--hil-energy)
     energy_layers: bool = False            # also measure each layer's energy (a second, per-layer run)
     energy_windows: int = 3                # timed blocks the meter records; energy is their median
@@ -159,7 +160,23 @@ class _Performance:
 
 def _settings(options: RunOptions) -> dict[str, object]:
     """What the runner hands every backend's factory; each takes the settings it knows."""
-    return {"counter": options.counter, "probe": options.probe, "port": options.port}
+    settings: dict[str, object] = {"counter": options.counter, "probe": options.probe, "port": options.port}
+    if options.lg_place is not None:
+        settings["lg_place"] = options.lg_place
+    return settings
+
+
+def _create_target(kind: str, board: BoardSpec, options: RunOptions) -> Target:
+    """The backend's target; with ``lg_place``, a real board held in that labgrid place for the run
+    (``harness.targets.labgrid_place``: acquired in ``load``, released in ``close``)."""
+    if options.lg_place is None:
+        return create_target(kind, board, **_settings(options))
+    if kind != "hardware":
+        raise ConfigError(f"--hil-lg-place {options.lg_place}: a labgrid place holds a real board, but board "
+                          f"{board.name} runs on target {kind!r}; expected target 'hardware' (--hil-target hardware)")
+    from harness.targets.labgrid_place import labgrid_target  # imports labgrid only when a place is asked for
+
+    return labgrid_target(board, **_settings(options))
 
 
 def _performance(target: Target, image: FirmwareImage, prep: _Prepared, options: RunOptions,
@@ -201,7 +218,7 @@ def _energy(board: BoardSpec, graph: Graph, model_id: str, prep: _Prepared, opti
     per_block = max(options.inferences, 1 if not latency_s else math.ceil(min_window_s / latency_s))
 
     def measured(mode: str) -> EnergyReading:
-        target = create_target(target_kind, board, **_settings(options))
+        target = _create_target(target_kind, board, options)
         build = replace(options.build, energy_mode=mode, semihosting=options.build.semihosting and target.semihosting)
         image = build_firmware(graph, board, model_id, build)
         layers = len(image.layers) if mode == "layer" else 1
@@ -295,7 +312,7 @@ def run_model(model: str | Path | ModelRef, board: BoardSpec, options: RunOption
         prep = _prepare(ref, options)
         base = replace(base, model_sha256=prep.graph.sha256, input_sha256=hashlib.sha256(prep.data).hexdigest(),
                        reference_hex=prep.expected.hex())
-        target = create_target(target_kind, board, **_settings(options))
+        target = _create_target(target_kind, board, options)
         build = options.build if target.semihosting else replace(options.build, semihosting=False)
         image = build_firmware(prep.graph, board, prep.ref.id, build)
         base = replace(base, macs=image.macs, flash_bytes=image.flash_bytes, ram_bytes=image.ram_bytes,

@@ -15,7 +15,8 @@ SCHEMA_VERSION = 1
 STATUSES = ("ok", "config", "model", "build", "flash", "boot", "timeout", "fault", "mismatch", "measurement",
             "probe-missing", "probe-ambiguous", "wrong-board", "serial-port", "board-lost", "energy",
             "renode-missing", "renode-platform", "renode-memory-map", "renode-command", "renode-died",
-            "renode-hook", "store", "error")
+            "renode-hook", "labgrid-place-unknown", "labgrid-place-taken", "labgrid-coordinator",
+            "labgrid-exporter", "labgrid-exporter-lost", "store", "error")
 
 
 @dataclass(frozen=True)
