@@ -48,6 +48,7 @@ case "$job" in
   bench) status=0  # the suite on two boards, the comparison with TFLite Micro on the default board, the report
          .venv/bin/python -m pytest suites/mlperf_tiny --hil-board qemu-m4 --hil-board qemu-m7 -p no:cacheprovider "$@" || status=$?
          .venv/bin/hilbench bench --board qemu-m4 || status=$?
+         .venv/bin/python benchmarks/suite_walltime.py --board qemu-m4 || status=$?  # harness vs bare QEMU, <= 1.3x
          .venv/bin/hilbench report results -o results/report.html || status=$?  # prints its path and contents
          exit "$status" ;;
   test)  # static checks, the harness's tests and doctests, then the reference suite; every step must pass

@@ -146,6 +146,7 @@ def energy_run(client: DutClient, meter: EnergyMeter, image: FirmwareImage, data
     from harness.measure.energy import analyze_energy
 
     client.wait_boot()
+    client.profile()   # says whether the firmware takes the fast binary load
     client.load_input(data)
     per_block = infer_timeout_s(image, instructions_per_s, plan.inferences + plan.warmup)
     meter.open()
@@ -168,6 +169,7 @@ def accuracy_run(client: DutClient, inputs: Sequence[bytes], timeout_s: float, n
     from harness.errors import HarnessError, TargetError
 
     client.wait_boot()
+    client.profile()   # says whether the firmware takes the fast binary load
     out: list[bytes] = []
     for i, (data, name) in enumerate(zip(inputs, names, strict=True)):
         try:

@@ -7,6 +7,10 @@ lines (its `db load` overflow message), results with 3 or 6 decimals and a
 trailing comma, stray blank lines. Our extensions are ``m-hil-*`` lines with
 key=value fields.
 
+The input goes over with MLPerf Tiny's ``db`` commands (38 bytes a round trip), or, when the firmware's
+``profile`` reply advertises it (``m-hil-fast-load block_bytes=B``), with our ``hil-load``: raw bytes in
+blocks of B, each followed by its CRC-32 and acknowledged (``load_input``, ``fast_load``).
+
 The port is anything with pyserial's ``read(n)``/``write(b)``; ``read`` returns
 what arrived before its timeout.
 """
@@ -15,6 +19,7 @@ from __future__ import annotations
 
 import re
 import time
+import zlib
 from collections import deque
 from dataclasses import dataclass
 from typing import Protocol
@@ -23,6 +28,9 @@ from harness.errors import FirmwareFault, FirmwareOutputError, TargetError, Targ
 
 MAX_COMMAND_CHARS = 80
 DB_CHUNK_BYTES = (MAX_COMMAND_CHARS - len("db ")) // 2
+FAST_LOAD_ATTEMPTS = 3  # hil-loads started for one input when the firmware refuses a block's CRC-32
+_CRC_REFUSED = "e-[hil-load: CRC-32 mismatch"
+_FAST_LOAD_LINE = re.compile(r"m-hil-fast-load block_bytes=([1-9]\d*)")
 BOOT_TIMEOUT_S = 10.0
 COMMAND_TIMEOUT_S = 10.0
 MAX_LINE_BYTES = 1 << 16
@@ -132,6 +140,8 @@ class DutClient:
         self.tail: deque[str] = deque(maxlen=12)
         self.log_path = log_path
         self._buf = b""
+        # bytes per hil-load block, once the firmware's profile reply advertised the fast load; else None
+        self.fast_load_block_bytes: int | None = None
 
     # -- lines -----------------------------------------------------------------------------------------
     def _read_line(self, deadline: float, waiting_for: str) -> str:
@@ -201,14 +211,73 @@ class DutClient:
         raise FirmwareOutputError("no m-name-dut line in the reply to 'name'", "")
 
     def profile(self) -> dict[str, str]:
+        """``profile`` and ``model`` of the ``profile`` reply; notes whether the firmware has ``hil-load``."""
         out = {}
         for line in self.command("profile"):
             m = re.match(r"^m-(profile|model)-\[(.*)\]$", line)
             if m:
                 out[m.group(1)] = m.group(2)
+            fast = _FAST_LOAD_LINE.fullmatch(line)
+            if fast:
+                self.fast_load_block_bytes = int(fast.group(1))
         return out
 
-    def load_input(self, data: bytes) -> None:
+    def load_input(self, data: bytes, timeout_s: float = COMMAND_TIMEOUT_S) -> None:
+        """Load ``data`` into the firmware's input: ``hil-load`` when the last ``profile`` reply advertised
+        it, else MLPerf Tiny ``db`` chunks. A ``hil-load`` whose block the firmware refused for its CRC-32
+        is started again, up to ``FAST_LOAD_ATTEMPTS`` loads in all. Raises ``FirmwareOutputError`` when
+        the firmware refuses or does not acknowledge the load, ``TargetTimeout`` when it does not answer."""
+        if self.fast_load_block_bytes is None:
+            self.db_load(data)
+            return
+        for attempt in range(1, FAST_LOAD_ATTEMPTS + 1):
+            try:
+                self.fast_load(data, self.fast_load_block_bytes, timeout_s)
+                return
+            except FirmwareOutputError as exc:
+                if not str(exc.line).startswith(_CRC_REFUSED) or attempt == FAST_LOAD_ATTEMPTS:
+                    raise
+
+    def fast_load(self, data: bytes, block_bytes: int, timeout_s: float = COMMAND_TIMEOUT_S) -> None:
+        """One ``hil-load N``: ``data`` in raw blocks of ``block_bytes``, each followed by its CRC-32 (zlib's,
+        4 bytes little-endian) and acknowledged ``m-hil-ack offset=O`` before the next goes.
+
+        A block whose CRC-32 does not match what arrived ends the load with an ``e-`` line; that, and any
+        other reply, raises ``FirmwareOutputError``. ``timeout_s`` bounds each block's wait.
+        """
+        cmd = f"hil-load {len(data)}"
+        self.transcript.append(f"> {cmd}%")
+        self.port.write(cmd.encode("ascii") + b"%")
+        head = self._load_reply(time.monotonic() + timeout_s, "the reply to 'hil-load'")
+        if head != f"m-hil-load bytes={len(data)}":
+            raise FirmwareOutputError(f"hil-load was not acknowledged with m-hil-load bytes={len(data)}", head)
+        for offset in range(0, len(data), block_bytes):
+            block = data[offset:offset + block_bytes]
+            crc = zlib.crc32(block)
+            self.transcript.append(f"> [hil-load block offset={offset} bytes={len(block)} crc32={crc:08x}]")
+            self.port.write(block + crc.to_bytes(4, "little"))
+            reply = self._load_reply(time.monotonic() + timeout_s, f"the ack of hil-load block {offset}")
+            if reply != f"m-hil-ack offset={offset}":
+                raise FirmwareOutputError(f"hil-load block at offset {offset} was not acknowledged", reply)
+        lines = self.read_until_ready(timeout_s, "m-load-done after hil-load")
+        if "m-load-done" not in lines:
+            raise FirmwareOutputError("the firmware did not answer m-load-done after the last hil-load block",
+                                      lines[-1] if lines else "")
+
+    def _load_reply(self, deadline: float, waiting_for: str) -> str:
+        """The next non-empty line during ``hil-load``; an ``e-`` line (the firmware gave up and returned to
+        its command loop) raises ``FirmwareOutputError`` once its ``m-ready`` has been read."""
+        line = ""
+        while not line:
+            line = self._read_line(deadline, waiting_for)
+        if line.startswith("e-"):
+            self.read_until_ready(max(deadline - time.monotonic(), 0.5), "m-ready after a refused hil-load")
+            raise FirmwareOutputError("the firmware refused the hil-load", line)
+        return line
+
+    def db_load(self, data: bytes) -> None:
+        """MLPerf Tiny's load: ``db load N``, then ``db <hex>`` chunks of ``DB_CHUNK_BYTES``, one round trip
+        each. Raises ``FirmwareOutputError`` without ``m-[Expecting N bytes]`` or a final ``m-load-done``."""
         reply = self.command(f"db load {len(data)}")
         if not any(f"Expecting {len(data)} bytes" in line for line in reply):
             raise FirmwareOutputError("db load was not acknowledged", reply[-1] if reply else "")

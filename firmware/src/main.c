@@ -3,7 +3,13 @@
  * Host -> firmware: a command ends with '%', at most BENCH_CMD_MAX characters.
  * Firmware -> host: lines end "\r\n"; messages start "m-", errors "e-", and
  * every reply ends with "m-ready". Extensions are `m-hil-*` lines with
- * key=value fields; MLPerf Tiny tooling ignores them. */
+ * key=value fields; MLPerf Tiny tooling ignores them.
+ *
+ * `hil-load N` is the fast input load (the `db` commands stay for MLPerf Tiny
+ * tooling): raw binary in blocks of HIL_LOAD_BLOCK_BYTES, each followed by its
+ * CRC-32 (zlib's, 4 bytes little-endian) and acknowledged. Its bytes are read
+ * straight from the UART, never through the command-line parser, so '%', CR
+ * and LF are data there. `profile` advertises it (`m-hil-fast-load`). */
 #include <stdint.h>
 #include "bench_io.h"
 #include "bench_model.h"
@@ -14,6 +20,10 @@
 #define BENCH_CMD_MAX 80
 #define FIRMWARE_ID "hilbench-fw-1"
 #define TIMING_MAX 32u /* timed inferences whose cycles `hil-timing` reports */
+#define HIL_LOAD_BLOCK_BYTES 1024 /* bytes per acknowledged `hil-load` block */
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
 
 /* 0: performance mode (timestamps print m-lap-us-<t>); 1: energy mode, a GPIO pulse per
  * timestamp; 2: energy mode with a pulse at the end of every layer of the timed inferences
@@ -118,6 +128,31 @@ static void print_results(void) {
     bench_put_line("]");
 }
 
+/* CRC-32 as zlib computes it (IEEE 802.3: reflected polynomial 0xEDB88320,
+ * initial value and final xor 0xFFFFFFFF), bit by bit: no table in flash.
+ * crc32_update takes and returns the register before the final xor. */
+__attribute__((noinline)) static uint32_t crc32_update(uint32_t crc, uint8_t byte) {
+    crc ^= byte;
+    for (int bit = 0; bit < 8; ++bit) {
+        crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
+    }
+    return crc;
+}
+
+static uint32_t crc32(const uint8_t *data, uint32_t n_bytes) {
+    uint32_t crc = 0xFFFFFFFFu;
+    for (uint32_t i = 0; i < n_bytes; ++i) {
+        crc = crc32_update(crc, data[i]);
+    }
+    return ~crc;
+}
+
+static void put_hex32_bare(uint32_t v) {
+    for (int shift = 24; shift >= 0; shift -= 8) {
+        bench_put_hex_byte((uint8_t)(v >> shift));
+    }
+}
+
 static void cmd_db(const char *args) {
     if (args[0] == 'l' && args[1] == 'o' && args[2] == 'a' && args[3] == 'd' && args[4] == ' ') {
         const char *p = args + 5;
@@ -175,6 +210,52 @@ static void cmd_db(const char *args) {
     if (g_db_received == g_db_expected) {
         bench_put_line("m-load-done");
     }
+}
+
+/* `hil-load N`: N raw bytes into the input tensor, in blocks of HIL_LOAD_BLOCK_BYTES (the last one
+ * shorter), each followed by the CRC-32 of its bytes, 4 bytes little-endian. The reply to the command
+ * is `m-hil-load bytes=N`; each block whose CRC-32 matches is answered `m-hil-ack offset=<o>`, and
+ * the host waits for it before it sends the next (flow control on a UART without a FIFO). A block
+ * whose CRC-32 does not match ends the load with an `e-` line and no input loaded; the host may start
+ * again. Then `m-load-done`, and the input is the loaded one, as after `db`. Bytes come from
+ * bench_uart_getc() directly: none is taken for a command's '%' or a line end. */
+static void cmd_hil_load(const char *args) {
+    const char *p = args;
+    const int32_t n = parse_uint(&p);
+    if (n <= 0 || *p != '\0' || (uint32_t)n > bench_model.input_bytes) {
+        error_line("hil-load: bad byte count: ", args);
+        return;
+    }
+    g_db_expected = 0; /* no input is loaded until every block has arrived */
+    g_db_received = 0;
+    bench_uart_puts("m-hil-load bytes=");
+    bench_put_u32((uint32_t)n);
+    bench_uart_puts("\r\n");
+    uint8_t *in = (uint8_t *)input_tensor();
+    uint32_t len;
+    for (uint32_t off = 0; off < (uint32_t)n; off += len) {
+        const uint32_t left = (uint32_t)n - off;
+        len = left < (uint32_t)HIL_LOAD_BLOCK_BYTES ? left : (uint32_t)HIL_LOAD_BLOCK_BYTES;
+        uint32_t crc = 0xFFFFFFFFu;
+        for (uint32_t i = 0; i < len; ++i) {
+            in[off + i] = (uint8_t)bench_uart_getc();
+            crc = crc32_update(crc, in[off + i]);
+        }
+        for (uint32_t shift = 0; shift < 32u; shift += 8u) {
+            crc ^= (uint32_t)(uint8_t)bench_uart_getc() << shift;
+        }
+        /* crc is now ~(CRC-32 of the block) ^ (the CRC-32 sent): all ones when they match */
+        if (crc != 0xFFFFFFFFu) {
+            error_line("hil-load: CRC-32 mismatch", "");
+            return;
+        }
+        bench_uart_puts("m-hil-ack offset=");
+        bench_put_u32(off);
+        bench_uart_puts("\r\n");
+    }
+    g_db_expected = (uint32_t)n;
+    g_db_received = (uint32_t)n;
+    bench_put_line("m-load-done");
 }
 
 static void cmd_infer(const char *args) {
@@ -299,24 +380,6 @@ static void cmd_hil_layers(void) {
     }
 }
 
-/* CRC-32 as zlib computes it (IEEE 802.3: reflected polynomial 0xEDB88320,
- * initial value and final xor 0xFFFFFFFF), bit by bit: no table in flash. */
-static uint32_t crc32(const uint8_t *data, uint32_t n_bytes) {
-    uint32_t crc = 0xFFFFFFFFu;
-    for (uint32_t i = 0; i < n_bytes; ++i) {
-        crc ^= data[i];
-        for (int bit = 0; bit < 8; ++bit) {
-            crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
-        }
-    }
-    return ~crc;
-}
-
-static void put_hex32_bare(uint32_t v) {
-    for (int shift = 24; shift >= 0; shift -= 8) {
-        bench_put_hex_byte((uint8_t)(v >> shift));
-    }
-}
 
 /* One inference on the loaded input, layer by layer, with the CRC-32 of each
  * layer's output taken right after it runs (later layers may reuse its memory). */
@@ -385,8 +448,11 @@ static void dispatch(char *line) {
         bench_uart_puts("m-model-[");
         bench_uart_puts(bench_model.name);
         bench_put_line("]");
+        bench_put_line("m-hil-fast-load block_bytes=" STR(HIL_LOAD_BLOCK_BYTES));
     } else if (streq(line, "db")) {
         cmd_db(args);
+    } else if (streq(line, "hil-load")) {
+        cmd_hil_load(args);
     } else if (streq(line, "infer")) {
         cmd_infer(args);
     } else if (streq(line, "results")) {

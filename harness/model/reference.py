@@ -1,7 +1,18 @@
-"""The host reference: the tflite-micro Python interpreter (reference kernels)."""
+"""The host reference: the tflite-micro Python interpreter (reference kernels).
+
+``reference_output`` keeps what the interpreter answered in the build cache (``reference_cache_dir``),
+keyed by the model file's sha256, the input's sha256 and tflite-micro's version: a run of the same model on
+the same input does not start the interpreter again.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import importlib.metadata
+import os
+import tempfile
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -9,6 +20,7 @@ import numpy as np
 
 from harness.errors import ModelError
 from harness.model.graph import Graph
+from harness.paths import cache_dir
 
 # Bookkeeping the interpreter keeps in its arena besides tensor data, generously: per tensor its structs,
 # quantization and 16-byte alignment; per operator its node and op data; per quantization channel the
@@ -69,9 +81,82 @@ def _raw_bytes(values: Any, expected_dtype: np.dtype[Any], what: str) -> bytes:
     return array.tobytes()
 
 
-def reference_output(model_path: str, g: Graph, input_bytes: bytes) -> bytes:
+_CACHE_MAGIC = b"hilbench-reference-output 1\n"
+
+
+def reference_cache_dir() -> Path:
+    """Where ``reference_output`` keeps the interpreter's answers: one folder per model sha256."""
+    return cache_dir() / "reference"
+
+
+def _tflm_version() -> str:
+    try:
+        return importlib.metadata.version("tflite-micro")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def _cache_path(model_path: str, input_bytes: bytes) -> Path | None:
+    """The cache entry for this model file and input, or None when the file cannot be read (the
+    interpreter then reports it)."""
+    try:
+        model_sha256 = hashlib.sha256(Path(model_path).read_bytes()).hexdigest()
+    except OSError:
+        return None
+    input_sha256 = hashlib.sha256(input_bytes).hexdigest()
+    version = "".join(c if c.isalnum() or c in ".-_" else "_" for c in _tflm_version())
+    return reference_cache_dir() / model_sha256 / f"{input_sha256}-tflm-{version}.bin"
+
+
+def _read_cached(path: Path, expected_bytes: int) -> bytes | None:
+    """The entry's output bytes; None when it is missing, or corrupt (wrong header, size or checksum)."""
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        return None
+    head = len(_CACHE_MAGIC) + 32
+    payload = raw[head:]
+    if (not raw.startswith(_CACHE_MAGIC) or len(payload) != expected_bytes
+            or hashlib.sha256(payload).digest() != raw[len(_CACHE_MAGIC):head]):
+        return None
+    return payload
+
+
+def _write_cached(path: Path, payload: bytes) -> None:
+    """Write the entry atomically (a temporary file in the same folder, then a rename): a reader sees the
+    old entry or the new one, never half of one. A cache that cannot be written is no error."""
+    with contextlib.suppress(OSError):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(_CACHE_MAGIC + hashlib.sha256(payload).digest() + payload)
+            os.replace(tmp, path)
+        except OSError:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+
+
+def reference_output(model_path: str, g: Graph, input_bytes: bytes, *, cache: bool = True) -> bytes:
     """Output bytes of the host interpreter for ``input_bytes``, in the output tensor's own type
-    (int8, or float32 for a model ending in DEQUANTIZE); raises ``ModelError``."""
+    (int8, or float32 for a model ending in DEQUANTIZE); raises ``ModelError``.
+
+    With ``cache`` (the default), an answer kept in ``reference_cache_dir()`` for the same model file,
+    input and tflite-micro version is returned without running the interpreter; a corrupt entry is
+    ignored and rewritten.
+    """
+    path = _cache_path(model_path, input_bytes) if cache else None
+    if path is not None:
+        cached = _read_cached(path, g.output.nbytes)
+        if cached is not None:
+            return cached
+    out = _interpret(model_path, g, input_bytes)
+    if path is not None:
+        _write_cached(path, out)
+    return out
+
+
+def _interpret(model_path: str, g: Graph, input_bytes: bytes) -> bytes:
     runtime = _runtime()
     try:
         interpreter = _invoke(runtime, model_path, g, input_bytes)

@@ -45,7 +45,7 @@ def _tool(name: str) -> str:
     return str(path) if path.exists() else shutil.which(name) or name
 
 
-def _wait_port(port: int, proc: subprocess.Popen[bytes], what: str, timeout_s: float = 20.0) -> None:
+def _wait_port(port: int, proc: subprocess.Popen[bytes], what: str, timeout_s: float = 60.0) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -160,7 +160,7 @@ def exported_board(lab: Lab) -> Iterator[Place]:
         try:
             lab.client("-p", name, "create")
             lab.client("-p", name, "add-match", f"{EXPORTER}-{name}/{GROUP}/*")
-            deadline = time.monotonic() + 20
+            deadline = time.monotonic() + 60   # a loaded machine starts gRPC slowly
             while f"{EXPORTER}-{name}/{GROUP}/NetworkSerialPort" not in lab.client("resources", check=False):
                 if exporter.poll() is not None or time.monotonic() > deadline:
                     text = (lab.workdir / f"exporter-{name}.log").read_text(errors="replace")
