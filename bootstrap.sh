@@ -56,7 +56,12 @@ case "$job" in
          .venv/bin/mypy --strict harness
          .venv/bin/python -m pytest --doctest-modules harness -p no:cacheprovider -q
          .venv/bin/python -m pytest tests -p no:cacheprovider "$@"
+         rm -rf build/ci-results build/ci-results-n2
          .venv/bin/python -m pytest suites/mlperf_tiny --hil-board qemu-m4 -p no:cacheprovider \
-           --hil-results-dir build/ci-results ;;
+           --hil-results-dir build/ci-results
+         # the same suite on two workers (pytest-xdist) must count exactly what the serial run counted
+         .venv/bin/python -m pytest suites/mlperf_tiny --hil-board qemu-m4 -p no:cacheprovider -n 2 -q \
+           --hil-results-dir build/ci-results-n2
+         .venv/bin/python benchmarks/same_counts.py build/ci-results build/ci-results-n2 ;;
   *) echo "bootstrap: unknown job '$job'; expected bench, test or setup" >&2; exit 2 ;;
 esac
