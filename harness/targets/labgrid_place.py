@@ -28,6 +28,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Self
 
@@ -36,6 +38,11 @@ from harness.errors import ConfigError, TargetError
 from harness.targets.base import TargetResult
 from harness.targets.hardware import HardwareTarget
 from harness.types import FirmwareImage
+
+# labgrid talks gRPC. Once gRPC's threads run in this process, its fork handlers can abort a child between
+# fork and exec (QEMU, the compiler: seen as QEMU dying with SIGABRT and an epoll error from gRPC); hilbench
+# forks only to exec, so they are switched off before gRPC is first imported (labgrid is imported lazily)
+os.environ.setdefault("GRPC_ENABLE_FORK_SUPPORT", "false")
 
 DEFAULT_COORDINATOR = "127.0.0.1:20408"       # labgrid's default, as labgrid-client takes it
 COORDINATOR_TIMEOUT_S = 10.0
@@ -109,16 +116,25 @@ class LabgridPlace:
         self.address = address or coordinator_address()
         self.timeout_s = COORDINATOR_TIMEOUT_S if timeout_s is None else timeout_s
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._executor: ThreadPoolExecutor | None = None
         self._session: Any = None
         self._target: Any = None       # a labgrid Target holding the place's resources and drivers
         self._power: list[Any] = []    # labgrid power drivers switched on
         self._held = False
 
     # -- connecting and acquiring -------------------------------------------------------------------
+    def _in_thread(self, fn: Callable[[], Any]) -> Any:
+        """Run ``fn`` on this place's own thread: its event loop runs there only, so a loop left running in
+        the caller's thread (an async test framework, a notebook) cannot get in the way."""
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"labgrid-{self.name}")
+        return self._executor.submit(fn).result()
+
     def _run(self, coro: Any, what: str) -> Any:
-        assert self._loop is not None
+        loop = self._loop
+        assert loop is not None
         try:
-            return self._loop.run_until_complete(asyncio.wait_for(coro, self.timeout_s))
+            return self._in_thread(lambda: loop.run_until_complete(asyncio.wait_for(coro, self.timeout_s)))
         except TimeoutError as exc:
             raise LabgridCoordinatorError(f"labgrid coordinator {self.address}: no answer to {what} in "
                                           f"{self.timeout_s:g} s{self._hint()}") from exc
@@ -133,10 +149,15 @@ class LabgridPlace:
         from labgrid.remote.client import ClientSession, ServerError
         from labgrid.util.proxy import proxymanager
 
-        self._loop = asyncio.new_event_loop()
-        asyncio.set_event_loop(self._loop)
         address = proxymanager.get_grpc_address(self.address, default_port=20408)
-        session = self._session = ClientSession(address, self._loop)
+
+        def start() -> tuple[asyncio.AbstractEventLoop, Any]:
+            loop = asyncio.new_event_loop()
+            asyncio.set_event_loop(loop)
+            return loop, ClientSession(address, loop)
+
+        self._loop, session = self._in_thread(start)
+        self._session = session
         try:
             self._run(session.start(), "the client's start")
         except ServerError as exc:
@@ -285,8 +306,16 @@ class LabgridPlace:
             with contextlib.suppress(Exception):
                 self._run(session.close(), "the client's close")
             self._loop = None
-            loop.close()
-            asyncio.set_event_loop(None)
+
+            def close() -> None:
+                loop.close()
+                asyncio.set_event_loop(None)
+
+            with contextlib.suppress(Exception):
+                self._in_thread(close)
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+            self._executor = None
         self._held = False
 
     def __enter__(self) -> Self:

@@ -19,8 +19,18 @@ after it; there is no status code, so failures are told by their texts. The sess
 
 Exact counts (provenance ``renode-insn``) are the differences of ``ExecutedInstructions`` between the
 hooks' log lines, which Renode prints on its stdout only. Where the board's ``[renode]`` section gives
-``dwt_hz``, the platform gets a DWT, ``PerformanceInMips`` is set to match, and the target is also a
-``CycleCounter`` (the firmware's DWT readings; virtual cycles, one per instruction).
+``dwt_hz``, the platform gets a DWT and ``PerformanceInMips`` is set to match; the firmware then times
+with CYCCNT, and the target reads those cycles from the UART (``m-hil-timing``, ``m-hil-layer
+timer_ticks``) into the provenance (``renode_dwt_*``), with the platform's ``renode_mips``.
+
+The DWT cycles are **not** the latency source; the exact instruction count stays it (``renode-insn``,
+latency estimated at one instruction per cycle). Renode's DWT is no cycle model: CYCCNT follows the
+virtual clock, which advances at ``PerformanceInMips`` instructions per µs, so at 168 MIPS / 168 MHz it
+is the instruction count again (dwt.jsonl: 798,099 instructions, m-lap-us 4,751 µs = 798,099 / 168).
+It is coarser (every recorded ``timer_ticks`` is a multiple of 21 cycles, 125 ns of virtual time), its
+window is narrower than the markers' (6-30 fewer per layer), and it changes with the ``mips`` setting,
+not with the firmware. As a ``CycleCount`` it would make the record claim a measured latency
+(``dwt-cycles``, ``latency_estimated`` false) that no chip produced.
 
 A board file's ``[renode]`` section belongs to this backend (``parse_renode_section``)::
 
@@ -38,6 +48,7 @@ import os
 import re
 import shutil
 import socket
+import statistics
 import subprocess
 import threading
 import time
@@ -48,13 +59,19 @@ from typing import Any, cast
 import serial
 
 from harness.boards import MAX_CLOCK_HZ, BoardSpec
-from harness.errors import ConfigError, EmulatorMissingError, MeasurementError, TargetError
+from harness.errors import (
+    ConfigError,
+    EmulatorMissingError,
+    FirmwareOutputError,
+    MeasurementError,
+    TargetError,
+)
 from harness.protocol import SerialLike, parse_fields, parse_timing
 from harness.targets.backends import Backend
 from harness.targets.base import FirmwareSession, Target, TargetResult
 from harness.targets.process import keep_logs, make_workdir, spawn
 from harness.targets.qemu import count_from_plugin_log
-from harness.targets.readings import CycleCount, InstructionCount
+from harness.targets.readings import InstructionCount
 from harness.types import FirmwareImage
 
 RENODE = "renode"
@@ -197,6 +214,32 @@ def hook_groups_log(lines: list[str]) -> tuple[str, ...]:
     return tuple(out)
 
 
+def dwt_readings(lines: list[str]) -> dict[str, Any]:
+    """The firmware's CYCCNT readings on a platform with a DWT, for the provenance (not the latency, see
+    the module's doc): the last ``m-hil-timing`` (cycles per timed inference) and the last
+    ``m-hil-layer`` group's ``timer_ticks``. Empty when the firmware did not time with the DWT."""
+    timing = None
+    layers: list[int] = []
+    for raw in lines:
+        line = raw.strip()
+        if line.startswith("m-hil-timing"):
+            with contextlib.suppress(FirmwareOutputError):
+                timing = parse_timing(line)
+        elif line.startswith("m-hil-layer "):
+            fields = parse_fields(line)
+            if fields.get("index") == "0":
+                layers = []
+            if fields.get("timer_ticks", "").isdigit():
+                layers.append(int(fields["timer_ticks"]))
+    if timing is None:
+        return {}
+    if timing.clock_source != "dwt":
+        return {"renode_dwt_clock_source": timing.clock_source}
+    return {"renode_dwt_clock_source": "dwt", "renode_dwt_cycles_timed": list(timing.cycles),
+            "renode_dwt_cycles_per_inference": int(statistics.median(timing.cycles)) if timing.cycles else None,
+            "renode_dwt_layer_cycles": layers}
+
+
 class Monitor:
     """Renode's monitor over TCP: one command at a time, each answered up to the prompt."""
 
@@ -260,6 +303,7 @@ class RenodeLine:
     def __init__(self, port: serial.SerialBase, target: RenodeTarget) -> None:
         self.port = port
         self.target = target
+        self.received = bytearray()   # every byte the firmware sent: the DWT readings come from it
 
     @property
     def in_waiting(self) -> int:
@@ -277,6 +321,7 @@ class RenodeLine:
             raise RenodeDiedError(f"Renode closed the UART terminal during the run: {exc}") from exc
         if not data:
             self.target.check_alive()
+        self.received += data
         return data
 
     def write(self, data: bytes) -> int | None:
@@ -454,6 +499,8 @@ class RenodeTarget(Target):
                                    "counter": "renode-insn"}
         if self.spec.dwt_hz is not None:
             details["renode_dwt_hz"] = self.spec.dwt_hz
+            if self.line is not None:
+                details.update(dwt_readings(self.line.received.decode(errors="replace").splitlines()))
         self.stopped = True
         if self.monitor is not None and self.proc is not None and self.proc.poll() is None:
             with contextlib.suppress(TargetError, ValueError, IndexError):
@@ -517,35 +564,7 @@ class RenodeTarget(Target):
             self.workdir = None
 
 
-class RenodeDwtTarget(RenodeTarget):
-    """Renode on a platform with a DWT: also a ``CycleCounter`` (the firmware's CYCCNT readings)."""
-
-    def cycle_count(self, session: FirmwareSession) -> CycleCount:
-        assert self.spec.dwt_hz is not None
-        timing_lines = [line for line in session.lines if line.startswith("m-hil-timing")]
-        if not timing_lines:
-            raise MeasurementError(f"board {self.board.name}: no m-hil-timing line from the firmware")
-        timing = parse_timing(timing_lines[-1])
-        if timing.clock_source != "dwt":
-            raise MeasurementError(f"board {self.board.name}: the firmware timed with {timing.clock_source}, "
-                                   "not the platform's DWT")
-        ticks: list[int] = []
-        for line in session.lines:
-            if line == "> hil-layers%":
-                ticks = []
-            elif line.startswith("m-hil-layer "):
-                ticks.append(int(parse_fields(line).get("timer_ticks", "-1")))
-        if len(ticks) != len(session.image.layers) or min(ticks, default=-1) < 0:
-            raise MeasurementError(f"board {self.board.name}: expected {len(session.image.layers)} m-hil-layer "
-                                   f"lines with timer_ticks, got {len(ticks)}")
-        return CycleCount(per_inference=timing.cycles, per_layer=tuple(ticks), clock_hz=self.spec.dwt_hz,
-                          source="dwt-cycles")
-
-
 def make_target(board: BoardSpec, **settings: object) -> RenodeTarget:
-    spec = renode_spec(board)
-    if spec is not None and spec.dwt_hz is not None:
-        return RenodeDwtTarget(board, **settings)
     return RenodeTarget(board, **settings)
 
 
