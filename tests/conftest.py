@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -75,3 +77,23 @@ def fake_target(monkeypatch: pytest.MonkeyPatch) -> Any:
 
     with installed(monkeypatch) as fake:
         yield fake
+
+
+@contextlib.contextmanager
+def booted_firmware(graph: Any, model_id: str, board: Any, options: Any = None) -> Iterator[Any]:
+    """A ``DutClient`` to the model's firmware booted in QEMU on ``board``; asked to exit and stopped after."""
+    from harness.firmware.build import BuildOptions, build_firmware
+    from harness.protocol import DutClient
+    from harness.targets import create_target
+
+    image = build_firmware(graph, board, model_id, options or BuildOptions())
+    target = create_target("qemu", board)
+    try:
+        target.load(image)
+        client = DutClient(target.open())
+        client.wait_boot()
+        yield client
+        client.exit(0)
+        assert target.stop(timeout_s=5.0).exit_code == 0
+    finally:
+        target.close()

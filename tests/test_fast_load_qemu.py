@@ -4,19 +4,16 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
 
 import pytest
 
 from harness.boards import load_board
 from harness.errors import FirmwareOutputError
-from harness.firmware.build import build_firmware
 from harness.model import load_model
 from harness.model.reference import reference_output
 from harness.model.zoo import resolve_model
 from harness.protocol import FAST_LOAD_ATTEMPTS, DutClient, SerialLike
-from harness.targets import create_target
-from tests.conftest import requires_cc, requires_qemu
+from tests.conftest import booted_firmware, requires_cc, requires_qemu
 
 pytestmark = [requires_qemu, requires_cc, pytest.mark.qemu]
 
@@ -55,21 +52,9 @@ class CorruptingPort:
         return self.port.write(data)
 
 
-@contextlib.contextmanager
-def booted(model_id: str) -> Iterator[DutClient]:
+def booted(model_id: str) -> contextlib.AbstractContextManager[DutClient]:
     ref = resolve_model(model_id)
-    board = load_board("qemu-m4")
-    image = build_firmware(load_model(ref.path), board, ref.id)
-    target = create_target("qemu", board)
-    try:
-        target.load(image)
-        client = DutClient(target.open())
-        client.wait_boot()
-        yield client
-        client.exit(0)
-        assert target.stop(timeout_s=5.0).exit_code == 0
-    finally:
-        target.close()
+    return booted_firmware(load_model(ref.path), ref.id, load_board("qemu-m4"))
 
 
 def buffer_of(client: DutClient) -> bytes:

@@ -11,7 +11,6 @@ import shutil
 import tempfile
 import time
 import zlib
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +18,7 @@ import pytest
 
 from harness.boards import BoardSpec, load_board
 from harness.errors import FirmwareOutputError
-from harness.firmware.build import BuildOptions, build_firmware
+from harness.firmware.build import BuildOptions
 from harness.model import load_model
 from harness.model.graph import Graph
 from harness.model.reference import default_input, reference_layer_outputs, reference_output
@@ -28,8 +27,7 @@ from harness.protocol import DutClient
 from harness.runner import RunOptions, run_model
 from harness.session import HilSession
 from harness.store.record import RunRecord
-from harness.targets import create_target
-from tests.conftest import fc_dequantize_model, model_path, requires_cc, requires_qemu
+from tests.conftest import booted_firmware, fc_dequantize_model, model_path, requires_cc, requires_qemu
 
 pytestmark = [requires_qemu, requires_cc, pytest.mark.qemu]
 
@@ -161,20 +159,9 @@ def corrupt_layer(k: int, test_hook: int = 0) -> BuildOptions:
     return BuildOptions(test_hook=test_hook, defines=(("BENCH_TEST_CORRUPT_LAYER", str(k)),))
 
 
-@contextlib.contextmanager
-def booted(graph: Graph, model_id: str, board: BoardSpec, options: BuildOptions) -> Iterator[DutClient]:
+def booted(graph: Graph, model_id: str, board: BoardSpec, options: BuildOptions) -> contextlib.AbstractContextManager[DutClient]:
     """A DutClient to the model's firmware, booted in QEMU; asked to exit and stopped afterwards."""
-    image = build_firmware(graph, board, model_id, options)
-    target = create_target("qemu", board)
-    try:
-        target.load(image)
-        client = DutClient(target.open())
-        client.wait_boot()
-        yield client
-        client.exit(0)
-        assert target.stop(timeout_s=5.0).exit_code == 0
-    finally:
-        target.close()
+    return booted_firmware(graph, model_id, board, options)
 
 
 def test_corrupted_middle_layer_is_named_in_the_mismatch_record() -> None:
