@@ -7,33 +7,14 @@
 #define BENCH_MODEL_H
 
 #include <stdint.h>
+/* bench_op_t, one BENCH_OP_<name> per operator: generated from the operator
+ * registry (harness/ops/) into the build folder, beside model.c */
+#include "bench_ops.h"
 #include "bench_status.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-typedef enum {
-    BENCH_OP_FULLY_CONNECTED = 0,
-    BENCH_OP_CONV_2D,
-    BENCH_OP_DEPTHWISE_CONV_2D,
-    BENCH_OP_AVERAGE_POOL_2D,
-    BENCH_OP_MAX_POOL_2D,
-    BENCH_OP_ADD,
-    BENCH_OP_MUL,
-    BENCH_OP_SOFTMAX,
-    BENCH_OP_RESHAPE,
-    BENCH_OP_MEAN,
-    BENCH_OP_PAD,
-    BENCH_OP_CONCATENATION,
-    BENCH_OP_QUANTIZE,
-    BENCH_OP_DEQUANTIZE,
-    BENCH_OP_LOGISTIC,
-    BENCH_OP_TANH,
-    BENCH_OP_RELU,
-    BENCH_OP_RELU6,
-    BENCH_OP_COUNT
-} bench_op_t;
 
 typedef enum {
     BENCH_RESULTS_SCORES = 0, /* classifier: one dequantized score per class */

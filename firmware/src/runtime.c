@@ -13,15 +13,8 @@
 static uint8_t g_arena[BENCH_ARENA_BYTES] __attribute__((aligned(16)));
 static uint64_t g_layer_cycles[BENCH_N_LAYERS];
 
-static const char *const k_op_names[BENCH_OP_COUNT] = {
-    [BENCH_OP_FULLY_CONNECTED] = "FULLY_CONNECTED", [BENCH_OP_CONV_2D] = "CONV_2D",
-    [BENCH_OP_DEPTHWISE_CONV_2D] = "DEPTHWISE_CONV_2D", [BENCH_OP_AVERAGE_POOL_2D] = "AVERAGE_POOL_2D",
-    [BENCH_OP_MAX_POOL_2D] = "MAX_POOL_2D", [BENCH_OP_ADD] = "ADD", [BENCH_OP_MUL] = "MUL",
-    [BENCH_OP_SOFTMAX] = "SOFTMAX", [BENCH_OP_RESHAPE] = "RESHAPE", [BENCH_OP_MEAN] = "MEAN",
-    [BENCH_OP_PAD] = "PAD", [BENCH_OP_CONCATENATION] = "CONCATENATION", [BENCH_OP_QUANTIZE] = "QUANTIZE",
-    [BENCH_OP_DEQUANTIZE] = "DEQUANTIZE", [BENCH_OP_LOGISTIC] = "LOGISTIC", [BENCH_OP_TANH] = "TANH",
-    [BENCH_OP_RELU] = "RELU", [BENCH_OP_RELU6] = "RELU6",
-};
+/* "FULLY_CONNECTED", ...: from bench_ops.h, generated from the operator registry */
+static const char *const k_op_names[BENCH_OP_COUNT] = BENCH_OP_NAMES;
 
 uint8_t *bench_arena(void) { return g_arena; }
 uint32_t bench_arena_size_bytes(void) { return (uint32_t)sizeof g_arena; }

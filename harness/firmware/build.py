@@ -32,6 +32,8 @@ from harness.firmware.elfinfo import read_elf
 from harness.firmware.linker import linker_script
 from harness.model.graph import Graph
 from harness.model.support import graph_io_problem
+from harness.ops.cheader import generated_files
+from harness.ops.registry import operators
 from harness.paths import FIRMWARE_DIR as FIRMWARE_DIR  # noqa: PLC0414  (re-exported for mypy --strict)
 from harness.paths import cache_dir
 from harness.types import FirmwareImage, LayerSpec
@@ -41,16 +43,6 @@ INSTALL_HINT = ("install it with `sudo apt-get install gcc-arm-none-eabi libnewl
                 "or run ./bootstrap.sh, which installs everything")
 PLATFORM_SOURCES = ("startup.c", "fault.c", "exit.c", "markers.c", "timer.c", "io.c", "runtime.c", "main.c",
                     "dispatch.c")
-# operator -> kernel sources; a file of the same name in firmware/kernels/<core>/ replaces the portable one
-KERNELS = {
-    "FULLY_CONNECTED": ("fully_connected.c",), "CONV_2D": ("conv_2d.c",),
-    "DEPTHWISE_CONV_2D": ("depthwise_conv_2d.c",), "AVERAGE_POOL_2D": ("pool.c",), "MAX_POOL_2D": ("pool.c",),
-    "ADD": ("binary.c",), "MUL": ("binary.c",), "SOFTMAX": ("softmax.c", "fixedpoint.c"),
-    "RESHAPE": ("shape.c",), "MEAN": ("shape.c",), "PAD": ("shape.c",), "CONCATENATION": ("shape.c",),
-    "QUANTIZE": ("elementwise.c",), "DEQUANTIZE": ("elementwise.c",), "RELU": ("elementwise.c",),
-    "RELU6": ("elementwise.c",), "LOGISTIC": ("elementwise.c", "fixedpoint.c"),
-    "TANH": ("elementwise.c", "fixedpoint.c"),
-}
 UART_SOURCES = {UartKind.CMSDK: "uart_cmsdk.c", UartKind.STM32: "uart_stm32.c", UartKind.NRF: "uart_nrf.c",
                 UartKind.STM32V2: "uart_stm32v2.c", UartKind.STM32_LPUART: "uart_stm32v2.c",
                 UartKind.NRF52_UARTE: "uart_nrf52.c", UartKind.RP2040_UART: "uart_pl011.c"}
@@ -231,8 +223,10 @@ def check_fit(gen: GeneratedModel, board: BoardSpec, model: str) -> None:
 
 
 def kernel_sources(ops: list[str], core: Core | None) -> list[Path]:
-    """The kernel files for ``ops``: the core's own variant where one exists, else the portable one."""
-    names = sorted({name for op in ops for name in KERNELS[op]})
+    """The kernel files for ``ops`` (each operator's ``OpSpec.sources``): the core's own variant where one
+    exists in ``firmware/kernels/<core>/``, else the portable one."""
+    registry = operators()
+    names = sorted({name for op in ops for name in registry[op].sources})
     paths = []
     for name in names:
         specific = FIRMWARE_DIR / "kernels" / core.value / name if core is not None else None
@@ -302,8 +296,9 @@ def build_firmware(graph: Graph, board: BoardSpec, model_id: str | None = None,
     headers = sorted((FIRMWARE_DIR / "include").glob("*.h"))
     script = linker_script(board)
 
-    key = content_hash([version, script, gen.model_c, gen.model_h, *flags, *LINK_FLAGS, BUILD_LAYOUT],
-                       [*sources, *headers])
+    generated = generated_files()  # bench_ops.h and bench_dispatch.inc, from the operator registry
+    key = content_hash([version, script, gen.model_c, gen.model_h, *generated.values(), *flags, *LINK_FLAGS,
+                        BUILD_LAYOUT], [*sources, *headers])
     out_dir = cache_dir() / "firmware" / cache_folder_name(board, model_id, key)
     elf = out_dir / "firmware.elf"
     cached = elf.is_file() and cached_elf_ok(elf)
@@ -312,7 +307,7 @@ def build_firmware(graph: Graph, board: BoardSpec, model_id: str | None = None,
         sweep_stale_builds(out_dir.parent)
         tmp_dir = out_dir.with_name(out_dir.name + f".tmp{os.getpid()}")
         try:
-            files = {"model.c": gen.model_c, "model.h": gen.model_h, "link.ld": script}
+            files = {"model.c": gen.model_c, "model.h": gen.model_h, **generated, "link.ld": script}
             _compile(tmp_dir, _command(cc, flags, sources, tmp_dir), files, board, model_id)
             _publish(tmp_dir, out_dir)
         finally:

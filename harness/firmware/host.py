@@ -24,9 +24,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.errors import BuildError, HostRunError, ToolchainError
-from harness.firmware.build import FIRMWARE_DIR, KERNELS, content_hash, kernel_sources
+from harness.firmware.build import FIRMWARE_DIR, content_hash, kernel_sources
 from harness.firmware.codegen import GeneratedModel, generate
 from harness.model.graph import Graph
+from harness.ops.cheader import generated_files
+from harness.ops.registry import operators
 from harness.paths import cache_dir
 
 HOST_CC = os.environ.get("CC", "cc")
@@ -82,16 +84,19 @@ def _flags(sanitize: bool) -> tuple[str, ...]:
 def _kernel_library(cc: str, flags: tuple[str, ...]) -> Path:
     """All portable kernels, the dispatch (with every operator's kernel) and the host runner as one static
     archive, built once per source change and flags: a model then compiles only its own model.c."""
-    sources = [*kernel_sources(sorted(KERNELS), None), FIRMWARE_DIR / "src" / "dispatch.c",
-               FIRMWARE_DIR / "host" / "host_run.c"]
+    ops = sorted(operators())
+    sources = [*kernel_sources(ops, None), FIRMWARE_DIR / "src" / "dispatch.c", FIRMWARE_DIR / "host" / "host_run.c"]
     headers = sorted((FIRMWARE_DIR / "include").glob("*.h"))
-    out = cache_dir() / "host" / f"kernels-{content_hash([cc, *flags], [*sources, *headers])}.a"
+    generated = generated_files()
+    out = cache_dir() / "host" / f"kernels-{content_hash([cc, *flags, *generated.values()], [*sources, *headers])}.a"
     if out.is_file():
         return out
     tmp = out.parent / f"{out.stem}.tmp{os.getpid()}"
     tmp.mkdir(parents=True, exist_ok=True)
     # dispatch.c takes the operators to link from model.h; the host build links them all
-    (tmp / "model.h").write_text("".join(f"#define BENCH_HAS_{op} 1\n" for op in sorted(KERNELS)))
+    (tmp / "model.h").write_text("".join(f"#define BENCH_HAS_{op} 1\n" for op in ops))
+    for name, text in generated.items():
+        (tmp / name).write_text(text)
     objects = []
     for src in sources:
         obj = tmp / (src.stem + ".o")
@@ -189,13 +194,16 @@ def build_host_model(graph: Graph, model_id: str | None = None, *, sanitize: boo
     flags = _flags(sanitize)
     gen = generated if generated is not None else generate(graph, model_id)
     kernels = _kernel_library(cc, flags)
-    key = content_hash([cc, *flags, gen.model_c, gen.model_h, kernels.name], [])
+    generated_c = generated_files()
+    key = content_hash([cc, *flags, gen.model_c, gen.model_h, *generated_c.values(), kernels.name], [])
     out = cache_dir() / "host" / f"model-{key}"
     if not out.is_file():
         tmp = out.parent / f"{out.name}.tmp{os.getpid()}"
         tmp.mkdir(parents=True, exist_ok=True)
         (tmp / "model.c").write_text(gen.model_c)
         (tmp / "model.h").write_text(gen.model_h)
+        for name, text in generated_c.items():
+            (tmp / name).write_text(text)
         _run([cc, *flags, f"-I{FIRMWARE_DIR / 'include'}", f"-I{tmp}", str(tmp / "model.c"), str(kernels),
               "-o", str(tmp / out.name)], f"model {model_id or graph.name}")
         os.replace(tmp / out.name, out)

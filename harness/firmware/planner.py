@@ -7,8 +7,10 @@ output starts at least ``gap`` bytes below the input. The kernels write their
 output in order (pixel by pixel, row by row, or element by element), so the
 gap is the largest distance by which the write position ever runs ahead of
 the lowest input byte still to be read; it is computed here per operator from
-its geometry. The graph input lives for the whole program, so every timed
-inference computes on the input as loaded. RESHAPE outputs alias their inputs.
+its geometry (each operator's ``OpSpec.overlap``, harness.ops). The graph input
+lives for the whole program, so every timed inference computes on the input as
+loaded. Outputs of operators with ``OpSpec.aliases_input`` (RESHAPE) alias their
+inputs.
 
 Placement is greedy: each buffer at the lowest aligned offset that satisfies
 every constraint with the buffers already placed, in four orders (largest
@@ -21,14 +23,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from harness.model.graph import Graph, Operator
-from harness.model.support import window_padding
+from harness.ops.registry import operators
 
 ALIGN_BYTES = 16
-_WINDOWED = {"CONV_2D", "DEPTHWISE_CONV_2D", "AVERAGE_POOL_2D", "MAX_POOL_2D"}
-_ELEMENTWISE = {"SOFTMAX", "QUANTIZE", "RELU", "RELU6", "LOGISTIC", "TANH", "ADD", "MUL"}
 
 
 @dataclass(frozen=True)
@@ -53,50 +51,10 @@ def _align(n: int) -> int:
     return (n + ALIGN_BYTES - 1) // ALIGN_BYTES * ALIGN_BYTES
 
 
-def _first_tap(origin: np.ndarray, dilation: int) -> np.ndarray:
-    return np.where(origin >= 0, 0, (-origin + dilation - 1) // dilation)
-
-
-def _window_gap(g: Graph, op: Operator) -> int | None:
-    """Bytes the output must start below the input so that no pixel overwrites input still to be read."""
-    x, y = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
-    _, in_h, in_w, in_c = x.shape
-    _, out_h, out_w, out_c = y.shape
-    if op.opcode in ("AVERAGE_POOL_2D", "MAX_POOL_2D"):
-        k_h, k_w, dh, dw = op.option("filter_h"), op.option("filter_w"), 1, 1
-    else:
-        w = g.tensors[op.inputs[1]]
-        k_h, k_w = (w.shape[1], w.shape[2])
-        dh, dw = op.option("dilation_h"), op.option("dilation_w")
-    sh, sw = op.option("stride_h"), op.option("stride_w")
-    pad_h, pad_w = window_padding(sh, dh, in_h, k_h, out_h), window_padding(sw, dw, in_w, k_w, out_w)
-    oy, ox = np.meshgrid(np.arange(out_h), np.arange(out_w), indexing="ij")
-    y0, x0 = oy * sh - pad_h, ox * sw - pad_w
-    ky, kx = _first_tap(y0, dh), _first_tap(x0, dw)
-    row, col = y0 + ky * dh, x0 + kx * dw
-    valid = (ky < k_h) & (row < in_h) & (kx < k_w) & (col < in_w)
-    first = np.where(valid, (row * in_w + col) * in_c, np.iinfo(np.int64).max).reshape(-1).astype(np.int64)
-    lowest_needed = np.minimum.accumulate(first[::-1])[::-1]
-    ends = (np.arange(first.size, dtype=np.int64) + 1) * out_c
-    live = lowest_needed < np.iinfo(np.int64).max
-    return int(max(0, (ends[live] - lowest_needed[live]).max())) if live.any() else 0
-
-
 def _overlap_gaps(g: Graph, op: Operator) -> dict[int, int]:
-    """Input tensor -> gap, for the inputs this operator's kernel can overwrite as it goes."""
-    if op.opcode in _WINDOWED:
-        gap = _window_gap(g, op)
-        return {op.inputs[0]: gap} if gap is not None else {}
-    if op.opcode in _ELEMENTWISE:
-        y = g.tensors[op.outputs[0]]
-        return {t: 0 for t in op.inputs[:2] if t >= 0 and g.tensors[t].shape == y.shape}
-    if op.opcode == "FULLY_CONNECTED":
-        x, y = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
-        in_depth = g.tensors[op.inputs[1]].shape[1]
-        out_depth = g.tensors[op.inputs[1]].shape[0]
-        batches = x.elements // in_depth
-        return {op.inputs[0]: max((b + 1) * out_depth - b * in_depth for b in range(batches))}
-    return {}
+    """Input tensor -> gap, for the inputs this operator's kernel can overwrite as it goes (its ``OpSpec.overlap``)."""
+    rule = operators()[op.opcode].overlap
+    return rule(g, op) if rule is not None else {}
 
 
 def plan_memory(g: Graph) -> MemoryPlan:
@@ -116,7 +74,7 @@ def plan_memory(g: Graph) -> MemoryPlan:
     for t in g.outputs:
         last[t] = n_ops
 
-    # RESHAPE aliases: output joins the input's buffer
+    # an operator whose output aliases its input (RESHAPE): the output joins the input's buffer
     group = {t: t for t in first}
 
     def root(t: int) -> int:
@@ -125,7 +83,7 @@ def plan_memory(g: Graph) -> MemoryPlan:
         return t
 
     for op in g.operators:
-        if op.opcode == "RESHAPE":
+        if operators()[op.opcode].aliases_input:
             group[root(op.outputs[0])] = root(op.inputs[0])
     buffers: dict[int, _Buffer] = {}
     for t, begin in first.items():

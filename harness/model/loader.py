@@ -19,6 +19,7 @@ import tflite
 from harness.errors import ModelError
 from harness.model.graph import Dtype, Graph, Operator, Quantization, Tensor
 from harness.model.support import validate
+from harness.ops.registry import operators
 
 _OPCODE_NAMES = {v: k for k, v in vars(tflite.BuiltinOperator).items() if not k.startswith("_")}
 # Every type of the schema, by number, so a type the loader does not read is still named (UINT64 = 12)
@@ -27,32 +28,11 @@ MAX_MODEL_BYTES = 64 * 1024 * 1024
 INT32_MIN, INT32_MAX = -(1 << 31), (1 << 31) - 1
 
 
-# Per opcode: the schema options table and, per option, (key, schema field, default). The default is
-# what an operator without an options table gets, and its type is the type of the value returned.
-# ``harness.model.builder`` writes the same tables from this description.
+# Per opcode: the schema options table and, per option, (key, schema field, default), from each operator's
+# OpSpec.options (harness.ops). The default is what an operator without an options table gets, and its type
+# is the type of the value returned. ``harness.model.builder`` writes the same tables from this description.
 OPTION_FIELDS: dict[str, tuple[str, tuple[tuple[str, str, Any], ...]]] = {
-    "CONV_2D": ("Conv2DOptions", (
-        ("padding", "Padding", 0), ("stride_w", "StrideW", 1), ("stride_h", "StrideH", 1),
-        ("activation", "FusedActivationFunction", 0), ("dilation_w", "DilationWFactor", 1),
-        ("dilation_h", "DilationHFactor", 1))),
-    "DEPTHWISE_CONV_2D": ("DepthwiseConv2DOptions", (
-        ("padding", "Padding", 0), ("stride_w", "StrideW", 1), ("stride_h", "StrideH", 1),
-        ("depth_multiplier", "DepthMultiplier", 1), ("activation", "FusedActivationFunction", 0),
-        ("dilation_w", "DilationWFactor", 1), ("dilation_h", "DilationHFactor", 1))),
-    "FULLY_CONNECTED": ("FullyConnectedOptions", (
-        ("activation", "FusedActivationFunction", 0), ("weights_format", "WeightsFormat", 0),
-        ("keep_num_dims", "KeepNumDims", False))),
-    "SOFTMAX": ("SoftmaxOptions", (("beta", "Beta", 1.0),)),
-    **{pool: ("Pool2DOptions", (
-        ("padding", "Padding", 0), ("stride_w", "StrideW", 1), ("stride_h", "StrideH", 1),
-        ("filter_w", "FilterWidth", 1), ("filter_h", "FilterHeight", 1),
-        ("activation", "FusedActivationFunction", 0))) for pool in ("AVERAGE_POOL_2D", "MAX_POOL_2D")},
-    "ADD": ("AddOptions", (("activation", "FusedActivationFunction", 0),)),
-    "MUL": ("MulOptions", (("activation", "FusedActivationFunction", 0),)),
-    "MEAN": ("ReducerOptions", (("keep_dims", "KeepDims", False),)),
-    "CONCATENATION": ("ConcatenationOptions", (
-        ("axis", "Axis", 0), ("activation", "FusedActivationFunction", 0))),
-}
+    name: d.options for name, d in operators().items() if d.options is not None}
 
 
 def _options(op: Any, index: int, opcode: str) -> tuple[tuple[str, Any], ...]:

@@ -12,6 +12,7 @@ import pytest
 
 from harness.firmware.build import FIRMWARE_DIR
 from harness.firmware.host import HOST_CC, HOST_FLAGS, SANITIZE_FLAGS, SANITIZER_ENV
+from harness.ops.cheader import generated_files
 from tests.conftest import IN_CI
 
 C_DIR = Path(__file__).parent / "c"
@@ -24,10 +25,13 @@ requires_host_cc = pytest.mark.skipif(_missing, reason=f"host C compiler {HOST_C
 
 
 def build_c(out_dir: Path, name: str, sources: list[Path], sanitize: bool = True) -> Path:
-    """Compile ``sources`` (with firmware/include on the include path) into ``out_dir/name``."""
+    """Compile ``sources`` (with firmware/include, and ``out_dir`` holding the headers generated from the
+    operator registry, on the include path) into ``out_dir/name``."""
     exe = out_dir / name
+    for file, text in generated_files().items():
+        (out_dir / file).write_text(text)
     flags = [*HOST_FLAGS, *(SANITIZE_FLAGS if sanitize else ())]
-    cmd = [HOST_CC, *flags, f"-I{FIRMWARE_DIR / 'include'}", *map(str, sources), "-o", str(exe)]
+    cmd = [HOST_CC, *flags, f"-I{FIRMWARE_DIR / 'include'}", f"-I{out_dir}", *map(str, sources), "-o", str(exe)]
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     assert proc.returncode == 0, f"{' '.join(cmd)}\n{proc.stderr}"
     return exe

@@ -16,6 +16,7 @@ from harness.model.builder import OpDef, TensorDef, build_model
 from harness.model.graph import Dtype, Quantization
 from harness.model.loader import parse_model
 from harness.model.quant import OutOfRange
+from harness.ops import fully_connected
 
 W = np.ones((2, 4), dtype=np.int8)
 
@@ -75,7 +76,7 @@ def test_an_out_of_range_shift_table_is_a_model_error_even_past_the_requant_chec
         return [1 << 30] * channels, [200] * channels
 
     monkeypatch.setattr(codegen, "check_requant", lambda *args, **kwargs: (args[1], args[3]))
-    monkeypatch.setattr(codegen, "conv_multipliers", wide)
+    monkeypatch.setattr(fully_connected, "conv_multipliers", wide)  # the FULLY_CONNECTED emitter's
     graph = parse_model(_fc(1.0, (1.0, 1.0)), name="wide_shift")
     with pytest.raises(ModelError, match=r"layer 0 \(FULLY_CONNECTED\): hil_layer0_shift: int8_t table entry 200 "
                                          r"is outside \[-128, 127\], the range of int8_t"):

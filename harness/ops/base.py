@@ -1,0 +1,52 @@
+"""``OpSpec``: everything the compiler knows about one TFLite operator, in one value.
+
+One module per operator (or family) in ``harness.ops`` defines ``OPS``, a tuple of ``OpSpec``;
+``harness.ops.registry`` collects them. The loader, the support check, the code generator, the
+memory planner, the build and the generated C header (``bench_ops.h``) all read the registry, so
+an operator is described once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from harness.model.graph import Graph, Operator
+from harness.ops.emit import Emitter
+
+# options table of the schema, and per option (key, schema field, default); see harness.model.loader
+Options = tuple[str, tuple[tuple[str, str, Any], ...]]
+Check = Callable[[Graph, Operator], None]
+Emit = Callable[[Emitter, Operator, str], int]
+Overlap = Callable[[Graph, Operator], dict[int, int]]
+
+
+@dataclass(frozen=True)
+class OpSpec:
+    """One operator: its TFLite identity, its checks, its code and its C kernel.
+
+    ``code`` is the value of ``BENCH_OP_<name>`` in the generated ``bench_op_t``: a stable number, the
+    next free one for a new operator (the registry refuses duplicates and gaps). ``emit`` writes the
+    layer's parameter struct through the emitter and returns its multiply-accumulate count.
+    ``overlap`` gives, per input tensor, how many bytes below it the output may start (the kernel
+    writes in order); None when the output may not overlap its inputs. ``aliases_input``: the output
+    is the input's bytes (RESHAPE), so the planner gives both one buffer.
+    """
+
+    name: str                        # BuiltinOperator name, e.g. "CONV_2D"
+    opcode: int                      # tflite.BuiltinOperator value
+    code: int                        # BENCH_OP_<name> in bench_op_t
+    check: Check                     # raises ModelError (support.validate adds the model's name)
+    emit: Emit
+    kernel: str                      # C function, void kernel(const <params type> *p, uint8_t *arena)
+    params: str                      # member of bench_layer_t.p the kernel takes
+    sources: tuple[str, ...]         # firmware/kernels/<core or portable>/ files it needs
+    options: Options | None = None   # the builtin options the loader reads; None: none
+    overlap: Overlap | None = None
+    aliases_input: bool = False
+    scores_output: bool = False      # a probability distribution: a model ending in it reports scores
+
+    @property
+    def c_enum(self) -> str:
+        return f"BENCH_OP_{self.name}"

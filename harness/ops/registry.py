@@ -1,0 +1,64 @@
+"""The operator registry: every ``OpSpec`` of the modules of ``harness.ops``, by name.
+
+An operator module is any module of this package that defines ``OPS`` (a tuple of ``OpSpec``); the
+registry imports them all, so adding an operator adds a file and edits no shared table. It is the one
+list of operators: the loader's option readers, ``support.validate``'s checks, the code generator's
+emitters, the planner's rules, the build's kernel sources and the generated C enum, name table and
+dispatch cases (``harness.ops.cheader``) all come from here.
+
+Raises ``RegistryError`` at import for two operators of one name, TFLite opcode or C enum value, or C
+enum values that are not 0..n-1.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from functools import cache
+
+import harness.ops
+from harness.ops.base import OpSpec
+
+
+class RegistryError(RuntimeError):
+    """Two operator modules disagree (a duplicate name, opcode or enum value), or enum values have gaps."""
+
+
+def _collect() -> dict[str, OpSpec]:
+    found: list[tuple[str, OpSpec]] = []
+    for info in sorted(pkgutil.iter_modules(harness.ops.__path__), key=lambda i: i.name):
+        if info.name == "registry":
+            continue
+        module = importlib.import_module(f"harness.ops.{info.name}")
+        found += [(info.name, d) for d in getattr(module, "OPS", ())]
+    by_name: dict[str, OpSpec] = {}
+    seen: dict[tuple[str, int], str] = {}
+    for module_name, d in found:
+        if d.name in by_name:
+            raise RegistryError(f"operator {d.name} is defined twice (the second time in harness.ops.{module_name})")
+        for key in (("opcode", d.opcode), ("code", d.code)):
+            if key in seen:
+                raise RegistryError(f"operator {d.name} (harness.ops.{module_name}) has {key[0]} {key[1]}, which "
+                                    f"{seen[key]} has already; give it the next free one")
+            seen[key] = d.name
+        by_name[d.name] = d
+    codes = sorted(d.code for d in by_name.values())
+    if codes != list(range(len(codes))):
+        raise RegistryError(f"C enum values {codes}; expected 0..{len(codes) - 1}, one per operator")
+    return dict(sorted(by_name.items(), key=lambda item: item[1].code))
+
+
+@cache
+def operators() -> dict[str, OpSpec]:
+    """Every registered operator by name, in the order of its C enum value."""
+    return _collect()
+
+
+def lookup(name: str) -> OpSpec | None:
+    """The operator named ``name`` (a BuiltinOperator name), None when the compiler does not support it."""
+    return operators().get(name)
+
+
+def supported() -> list[str]:
+    """The names of the supported operators, in C enum order (for messages)."""
+    return list(operators())
