@@ -13,14 +13,17 @@
 static uint8_t g_arena[BENCH_ARENA_BYTES] __attribute__((aligned(16)));
 static uint64_t g_layer_cycles[BENCH_N_LAYERS];
 
-/* "FULLY_CONNECTED", ...: from bench_ops.h, generated from the operator registry */
-static const char *const k_op_names[BENCH_OP_COUNT] = BENCH_OP_NAMES;
 
 uint8_t *bench_arena(void) { return g_arena; }
 uint32_t bench_arena_size_bytes(void) { return (uint32_t)sizeof g_arena; }
 
+/* The names of this model's operators only: bench_op_names.inc is generated from the operator registry */
 const char *bench_op_name(bench_op_t op) {
-    return (unsigned)op < BENCH_OP_COUNT ? k_op_names[op] : "UNKNOWN";
+    switch (op) {
+#include "bench_op_names.inc"
+    default:
+        return "UNKNOWN";
+    }
 }
 
 uint64_t bench_layer_cycles(uint32_t layer) {
@@ -71,7 +74,7 @@ static bench_layer_t g_bad_layer;
 static const bench_layer_t *layer_at(uint32_t i) {
     if (i == (uint32_t)(BENCH_TEST_BAD_OP_LAYER)) {
         g_bad_layer = bench_model.layers[i];
-        g_bad_layer.op = BENCH_OP_COUNT;
+        g_bad_layer.op = BENCH_OP_NONE;
         return &g_bad_layer;
     }
     return &bench_model.layers[i];

@@ -27,7 +27,7 @@ class OpSpec:
     """One operator: its TFLite identity, its checks, its code and its C kernel.
 
     ``code`` is the value of ``BENCH_OP_<name>`` in the generated ``bench_op_t``: a stable number, the
-    next free one for a new operator (the registry refuses duplicates and gaps). ``emit`` writes the
+    free one for a new operator (the registry refuses duplicates; gaps are allowed). ``emit`` writes the
     layer's parameter struct through the emitter and returns its multiply-accumulate count.
     ``overlap`` gives, per input tensor, how many bytes below it the output may start (the kernel
     writes in order); None when the output may not overlap its inputs. ``aliases_input``: the output
