@@ -26,8 +26,24 @@ void bench_kernel_pad(const bench_pad_params_t *p, uint8_t *arena);
 void bench_kernel_concatenation(const bench_concat_params_t *p, uint8_t *arena);
 void bench_kernel_requantize(const bench_requantize_params_t *p, uint8_t *arena);
 void bench_kernel_dequantize(const bench_dequantize_params_t *p, uint8_t *arena);
+void bench_kernel_quantize_from_float(const bench_dequantize_params_t *p, uint8_t *arena);
+void bench_kernel_requantize_from_uint8(const bench_requantize_params_t *p, uint8_t *arena);
+void bench_kernel_requantize_to_uint8(const bench_requantize_params_t *p, uint8_t *arena);
 void bench_kernel_logistic(const bench_sigmoid_params_t *p, uint8_t *arena);
 void bench_kernel_tanh(const bench_sigmoid_params_t *p, uint8_t *arena);
+void bench_kernel_sub(const bench_arith_params_t *p, uint8_t *arena);
+void bench_kernel_minimum(const bench_arith_params_t *p, uint8_t *arena);
+void bench_kernel_maximum(const bench_arith_params_t *p, uint8_t *arena);
+void bench_kernel_squared_difference(const bench_arith_params_t *p, uint8_t *arena);
+void bench_kernel_prelu(const bench_arith_params_t *p, uint8_t *arena);
+void bench_kernel_add_constant(const bench_arith_params_t *p, uint8_t *arena);
+void bench_kernel_mul_constant(const bench_arith_params_t *p, uint8_t *arena);
+void bench_kernel_leaky_relu(const bench_leaky_relu_params_t *p, uint8_t *arena);
+void bench_kernel_hard_swish(const bench_hard_swish_params_t *p, uint8_t *arena);
+void bench_kernel_log_softmax(const bench_log_softmax_params_t *p, uint8_t *arena);
+void bench_kernel_strided_copy(const bench_strided_copy_params_t *p, uint8_t *arena);
+void bench_kernel_gather(const bench_gather_params_t *p, uint8_t *arena);
+void bench_kernel_resize_nearest_neighbor(const bench_resize_nn_params_t *p, uint8_t *arena);
 
 #ifdef __cplusplus
 }

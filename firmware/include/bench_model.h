@@ -127,6 +127,69 @@ typedef struct {
     int32_t input_zero_point, input_range_radius, input_multiplier, input_left_shift;
 } bench_sigmoid_params_t;
 
+/* SUB, MINIMUM, MAXIMUM, SQUARED_DIFFERENCE and PRELU (input 2 = alpha), and ADD
+ * and MUL with a constant operand, with NumPy broadcasting over a 4-D output
+ * shape; a constant input is read from flash. */
+typedef struct {
+    uint32_t in1_offset, in2_offset, out_offset;
+    const int8_t *in1_data, *in2_data; /* a constant input's values, else NULL: the arena at in*_offset */
+    uint32_t shape[4];              /* output, padded to rank 4 on the left */
+    uint32_t stride1[4], stride2[4];/* element strides of the inputs; 0 on a broadcast axis */
+    int32_t input1_offset, input2_offset, output_offset;
+    int32_t left_shift;             /* SUB and SQUARED_DIFFERENCE */
+    int32_t input1_multiplier, input1_shift, input2_multiplier, input2_shift; /* PRELU: input1 = x >= 0 */
+    int32_t output_multiplier, output_shift; /* PRELU: x * alpha for x < 0 */
+    int32_t act_min, act_max;
+} bench_arith_params_t;
+
+typedef struct {
+    uint32_t in_offset, out_offset, count;
+    int32_t input_zero_point, output_zero_point;
+    int32_t identity_multiplier, identity_shift, alpha_multiplier, alpha_shift;
+} bench_leaky_relu_params_t;
+
+/* HARD_SWISH: Q15 multipliers (int16 arithmetic, as TFLite's int8 kernel). */
+typedef struct {
+    uint32_t in_offset, out_offset, count;
+    int32_t input_zero_point, output_zero_point;
+    int32_t output_multiplier, output_shift;   /* shift <= 0 */
+    int32_t reluish_multiplier, reluish_shift;
+} bench_hard_swish_params_t;
+
+/* LOG_SOFTMAX: as SOFTMAX, plus the inverse of the input rescale (a Q31 multiplier below one). */
+typedef struct {
+    uint32_t in_offset, out_offset;
+    uint32_t rows, depth;
+    int32_t input_multiplier, input_left_shift, diff_min;
+    int32_t reverse_multiplier, reverse_shift;
+} bench_log_softmax_params_t;
+
+/* TRANSPOSE, SLICE and STRIDED_SLICE: output element (i0..i5), in order, is the
+ * input byte base + sum(i_k * step[k]); a step may be negative. */
+typedef struct {
+    uint32_t in_offset, out_offset;
+    uint32_t base;                  /* input byte of output element 0 */
+    uint32_t count[6];              /* output shape, padded to rank 6 on the left */
+    int32_t step[6];                /* input bytes between neighbours along each output axis */
+} bench_strided_copy_params_t;
+
+/* GATHER with constant indices, in TFLM's order: batch, outer, index. */
+typedef struct {
+    uint32_t in_offset, out_offset;
+    uint32_t batches, outer, axis_size, inner; /* inner: bytes of one gathered slice */
+    uint32_t n_coords;              /* indices per batch */
+    const int32_t *coords;          /* [batches * n_coords], each in 0..axis_size-1 */
+} bench_gather_params_t;
+
+/* RESIZE_NEAREST_NEIGHBOR (NHWC): the source row and column of each output row
+ * and column, computed by the generator with TFLM's float32 arithmetic. */
+typedef struct {
+    uint32_t in_offset, out_offset;
+    uint32_t batches, in_h, in_w, channels, out_h, out_w;
+    const uint32_t *rows;           /* [out_h] */
+    const uint32_t *cols;           /* [out_w] */
+} bench_resize_nn_params_t;
+
 typedef struct {
     bench_op_t op;
     uint32_t out_offset, out_bytes; /* where this layer's output lives in the arena */
@@ -144,6 +207,13 @@ typedef struct {
         const bench_requantize_params_t *requantize;
         const bench_dequantize_params_t *dequantize;
         const bench_sigmoid_params_t *sigmoid;
+        const bench_arith_params_t *arith;
+        const bench_leaky_relu_params_t *leaky_relu;
+        const bench_hard_swish_params_t *hard_swish;
+        const bench_log_softmax_params_t *log_softmax;
+        const bench_strided_copy_params_t *strided_copy;
+        const bench_gather_params_t *gather;
+        const bench_resize_nn_params_t *resize_nn;
     } p;
 } bench_layer_t;
 

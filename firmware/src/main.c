@@ -101,7 +101,11 @@ static float output_value(uint32_t i) {
         __builtin_memcpy(&v, (const uint8_t *)output_tensor() + 4u * i, sizeof v);
         return v;
     }
+#ifdef BENCH_OUTPUT_UINT8 /* a final QUANTIZE to uint8 */
+    return m->output_scale * (float)((int32_t)((const uint8_t *)output_tensor())[i] - m->output_zero_point);
+#else
     return m->output_scale * (float)((int32_t)output_tensor()[i] - m->output_zero_point);
+#endif
 }
 
 static void print_results(void) {
@@ -113,7 +117,11 @@ static void print_results(void) {
         float sum = 0.0f;
         for (uint32_t i = 0; i < n; ++i) {
             float y = output_value(i);
+#ifdef BENCH_INPUT_UINT8 /* a QUANTIZE from uint8 first */
+            float x = m->input_scale * (float)((int32_t)((const uint8_t *)in)[i] - m->input_zero_point);
+#else
             float x = m->input_scale * (float)((int32_t)in[i] - m->input_zero_point);
+#endif
             sum += (y - x) * (y - x);
         }
         float mse = sum / (float)n;

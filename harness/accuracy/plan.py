@@ -1,9 +1,10 @@
-"""What one accuracy run infers: a dataset's samples checked against a model, as int8 inputs.
+"""What one accuracy run infers: a dataset's samples checked against a model, as input bytes.
 
-A classifier sample is one inference on the file's bytes. An anomaly-detection file is cut into
+A classifier sample is one inference on the file's bytes, in the model input's own type (int8, or
+float32 or uint8 for a model that starts with QUANTIZE). An anomaly-detection file is cut into
 float32 windows (``window_bytes`` wide, every ``stride_bytes``), each quantized with the model's
-input scale and zero point into one inference. Checks, in order: the model takes an int8 input
-(``ModelError``); an anomaly-detection model reconstructs its input and the dataset's window is the
+input scale and zero point into one inference (or passed as float32 to a float-input model). Checks, in
+order: the model takes an int8, uint8 or float32 input (``ModelError``); an anomaly-detection model reconstructs its input and the dataset's window is the
 model's input (``ConfigError``, up front); then each file's size and label, skipping and listing
 the ones that do not fit. When no sample is left, the run is refused (``ConfigError``).
 """
@@ -24,7 +25,7 @@ from harness.model.graph import Dtype, Graph
 
 @dataclass(frozen=True)
 class Item:
-    """One inference: the int8 input bytes and, for anomaly detection, the float window they came from."""
+    """One inference: the input bytes and, for anomaly detection, the float window they came from."""
 
     sample: str                    # the file
     name: str                      # the file, or ``file#window`` for anomaly detection
@@ -48,9 +49,9 @@ def _shape(graph: Graph) -> str:
 
 def check_model(graph: Graph, model: str, kind: DatasetKind) -> None:
     """Refuse a model this kind of dataset cannot score. Raises ``ModelError``."""
-    if graph.input.dtype is not Dtype.INT8:
+    if graph.input.dtype not in (Dtype.INT8, Dtype.UINT8, Dtype.FLOAT32):  # validated: never, but said clearly
         raise ModelError(f"model {model}: input tensor is {graph.input.dtype.name}; the firmware takes an int8 "
-                         "input (an MLPerf Tiny int8 model)")
+                         "input, or a uint8 or float32 one that a QUANTIZE reads")
     if kind is DatasetKind.ANOMALY and graph.output.elements != graph.input.elements:
         raise ModelError(f"model {model}: output of {graph.output.elements} values for an input of "
                          f"{graph.input.elements}; an anomaly-detection dataset is scored by reconstruction, "

@@ -28,34 +28,39 @@ def _scale_zero_point(tensor: Tensor, what: str) -> tuple[np.float32, int]:
 
 
 def quantize(values: np.ndarray[Any, Any], tensor: Tensor) -> bytes:
-    """``values`` (real numbers) as the int8 bytes of ``tensor``, as the MLPerf Tiny firmware quantizes.
+    """``values`` (real numbers) as the bytes of input ``tensor``, as the MLPerf Tiny firmware quantizes.
 
     ``value / scale`` is taken in float32, rounded half away from zero, shifted by the zero point
-    and clamped to [-128, 127]. Raises ``ModelError`` for a tensor that is not int8 per-tensor.
+    and clamped to [-128, 127] (INT8) or [0, 255] (UINT8). A FLOAT32 input (a model whose first QUANTIZE
+    the firmware runs) takes the values as float32, as they are. Raises ``ModelError`` for any other
+    tensor type, or one not quantized per tensor.
 
     >>> from harness.model.graph import Quantization
     >>> t = Tensor(0, "x", (1, 4), Dtype.INT8, Quantization((0.5,), (3,)))
     >>> np.frombuffer(quantize(np.array([0.25, -0.25, 100.0, -0.75]), t), dtype=np.int8).tolist()
     [4, 2, 127, 1]
     """
-    if tensor.dtype is not Dtype.INT8:
+    if tensor.dtype is Dtype.FLOAT32:
+        return np.asarray(values, dtype="<f4").tobytes()
+    if tensor.dtype not in (Dtype.INT8, Dtype.UINT8):
         raise ModelError(f"input tensor {tensor.index} ({tensor.name!r}) is {tensor.dtype.name}; "
-                         "expected INT8")
+                         "expected INT8, UINT8 or FLOAT32")
     scale, zero_point = _scale_zero_point(tensor, "input")
     q = np.asarray(values, dtype=np.float32) / scale
     rounded = np.sign(q) * np.floor(np.abs(q).astype(np.float64) + 0.5)
-    return bytes(np.clip(rounded + zero_point, -128, 127).astype(np.int8).tobytes())
+    low, high = (-128, 127) if tensor.dtype is Dtype.INT8 else (0, 255)
+    return bytes(np.clip(rounded + zero_point, low, high).astype(tensor.dtype.numpy).tobytes())
 
 
 def output_values(data: bytes, tensor: Tensor) -> FloatArray:
-    """The real values of an output tensor's bytes: dequantized int8, or float32 as it is."""
+    """The real values of an output tensor's bytes: dequantized int8 or uint8, or float32 as it is."""
     if tensor.dtype is Dtype.FLOAT32:
         return np.frombuffer(data, dtype="<f4").astype(np.float64)
-    if tensor.dtype is not Dtype.INT8:
+    if tensor.dtype not in (Dtype.INT8, Dtype.UINT8):
         raise ModelError(f"output tensor {tensor.index} ({tensor.name!r}) is {tensor.dtype.name}; "
-                         "expected INT8 or FLOAT32")
+                         "expected INT8, UINT8 or FLOAT32")
     scale, zero_point = _scale_zero_point(tensor, "output")
-    q = np.frombuffer(data, dtype=np.int8).astype(np.float32)
+    q = np.frombuffer(data, dtype=tensor.dtype.numpy).astype(np.float32)
     return ((q - np.float32(zero_point)) * scale).astype(np.float64)
 
 

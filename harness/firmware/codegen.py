@@ -151,12 +151,13 @@ def generate(g: Graph, model_id: str | None = None) -> GeneratedModel:
         e.parts.append(f"\n/* layer {op.index}: {op.opcode}, tensor {x.index} '{safe_text(x.name)}' -> "
                        f"tensor {y.index} '{safe_text(y.name)}' */\n")
         op_def = ops[op.opcode]  # validate() refused operators the registry does not have
+        op_def = ops[op_def.for_op(g, op)]  # the variant for its tensor types (QUANTIZE from float, say)
         try:
             macs = op_def.emit(e, op, p)
             macs_text = _c_int(macs, 0, UINT32_MAX, "the MAC count")
         except OutOfRange as exc:
             raise ModelError(f"model {name}: layer {op.index} ({op.opcode}): {exc}") from None
-        layers.append(LayerInfo(op.index, op.opcode, macs))
+        layers.append(LayerInfo(op.index, op_def.name, macs))
         entries.append(f"    {{.op = {op_def.c_enum}, .out_offset = {e.off(y.index)}, .out_bytes = {y.nbytes}u, "
                        f".macs = {macs_text}u, .p.{op_def.params} = &{p}_params}},")
     try:
@@ -169,15 +170,17 @@ def _finish(g: Graph, e: _Emitter, plan: MemoryPlan, name: str, layers: list[Lay
             entries: list[str]) -> GeneratedModel:
     """The model descriptor, model.c and model.h around the layers ``generate`` emitted."""
     x, y = g.input, g.output
-    assert x.quant  # validated
     ends_in_scores = operators()[g.operators[-1].opcode].scores_output
-    results_kind = "BENCH_RESULTS_MSE" if x.shape == y.shape and not ends_in_scores else "BENCH_RESULTS_SCORES"
+    # The firmware dequantizes only a quantized input for the MSE (main.c): a FLOAT32 input reports scores.
+    results_kind = ("BENCH_RESULTS_MSE" if x.shape == y.shape and not ends_in_scores and x.dtype is not Dtype.FLOAT32
+                    else "BENCH_RESULTS_SCORES")
     model_fields = {
         "name": f'"{name}"', "sha256": f'"{g.sha256}"', "arena_bytes": f"{plan.arena_bytes}u",
         "input_offset": e.off(x.index), "input_bytes": f"{x.nbytes}u",
         "output_offset": e.off(y.index), "output_bytes": f"{y.nbytes}u",
-        "input_scale": _c_float(x.quant.scale[0]), "output_scale": _c_float(y.quant.scale[0] if y.quant else 1.0),
-        "input_zero_point": _c_int(x.quant.zero_point[0]),
+        "input_scale": _c_float(x.quant.scale[0] if x.quant else 1.0),
+        "output_scale": _c_float(y.quant.scale[0] if y.quant else 1.0),
+        "input_zero_point": _c_int(x.quant.zero_point[0] if x.quant else 0),
         "output_zero_point": _c_int(y.quant.zero_point[0] if y.quant else 0),
         "output_is_float": "1" if y.dtype is Dtype.FLOAT32 else "0",
         "results_kind": results_kind, "n_layers": f"{len(layers)}u", "layers": "hil_layers",
@@ -198,7 +201,10 @@ def _finish(g: Graph, e: _Emitter, plan: MemoryPlan, name: str, layers: list[Lay
         + "#ifndef HIL_MODEL_H\n#define HIL_MODEL_H\n\n"
         + f"#define BENCH_ARENA_BYTES {plan.arena_bytes}u\n#define BENCH_N_LAYERS {len(layers)}u\n"
         + f"#define BENCH_INPUT_BYTES {x.nbytes}u\n#define BENCH_OUTPUT_BYTES {y.nbytes}u\n"
-        + "".join(f"#define BENCH_HAS_{op} 1\n" for op in sorted({l.op for l in layers})) + "\n"
+        + "".join(f"#define BENCH_HAS_{op} 1\n" for op in sorted({l.op for l in layers}))
+        # main.c reads the graph input and output as int8 unless told they are UINT8 (QUANTIZE at the edges)
+        + "".join(f"#define BENCH_{role}_UINT8 1\n" for role, t in (("INPUT", x), ("OUTPUT", y))
+                  if t.dtype is Dtype.UINT8) + "\n"
         + "#endif /* HIL_MODEL_H */\n"
     )
     return GeneratedModel(model_c=model_c, model_h=model_h, arena_bytes=plan.arena_bytes,

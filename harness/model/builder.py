@@ -17,7 +17,7 @@ import numpy as np
 import tflite
 
 from harness.model.graph import Dtype
-from harness.model.loader import OPTION_FIELDS
+from harness.model.loader import option_fields
 
 # Opcodes whose options table the loader does not read; RESHAPE takes ``new_shape``, the others nothing.
 _WRITE_ONLY: dict[str, tuple[str, tuple[tuple[str, str, Any], ...]]] = {
@@ -26,7 +26,13 @@ _WRITE_ONLY: dict[str, tuple[str, tuple[tuple[str, str, Any], ...]]] = {
     "QUANTIZE": ("QuantizeOptions", ()),
     "DEQUANTIZE": ("DequantizeOptions", ()),
 }
-_OPTIONS = {**OPTION_FIELDS, **_WRITE_ONLY}
+
+
+def _options_of(opcode: str) -> tuple[str, tuple[tuple[str, str, Any], ...]] | None:
+    """The options table the builder writes for ``opcode``: the loader's, or a write-only one."""
+    return _WRITE_ONLY.get(opcode) or option_fields().get(opcode)
+
+
 _BUILTIN_CODES: dict[str, int] = {k: v for k, v in vars(tflite.BuiltinOperator).items() if not k.startswith("_")}
 _BUFFER_ALIGNMENT = 16
 
@@ -64,13 +70,15 @@ def _data_vector(b: flatbuffers.Builder, data: bytes) -> int:
 
 
 def _builtin_code(opcode: str) -> int:
+    if opcode.startswith("CUSTOM:"):  # "CUSTOM:<custom code>", as the loader names a custom operator
+        return int(tflite.BuiltinOperator.CUSTOM)
     if opcode not in _BUILTIN_CODES:
         raise ValueError(f"unknown opcode {opcode!r}; expected a BuiltinOperator name")
     return _BUILTIN_CODES[opcode]
 
 
 def _check_options(op: OpDef) -> None:
-    keys = {key for key, _, _ in _OPTIONS.get(op.opcode, ("", ()))[1]}
+    keys = {key for key, _, _ in (_options_of(op.opcode) or ("", ()))[1]}
     for key in op.options:
         if key not in keys:
             raise ValueError(f"{op.opcode} takes no option {key!r}; it takes {sorted(keys) or 'none'}")
@@ -78,9 +86,10 @@ def _check_options(op: OpDef) -> None:
 
 def _options(b: flatbuffers.Builder, op: OpDef) -> tuple[int, int]:
     """The union type and offset of the options table of ``op``; (0, 0) for an opcode without one."""
-    if op.opcode not in _OPTIONS:
+    found = _options_of(op.opcode)
+    if found is None:
         return 0, 0
-    table, fields = _OPTIONS[op.opcode]
+    table, fields = found
     values = {key: op.options.get(key, default) for key, _, default in fields}
     if values.get("new_shape") is not None:
         values["new_shape"] = _vector(b, values["new_shape"], "<i4")
@@ -133,7 +142,10 @@ def _operator(b: flatbuffers.Builder, op: OpDef, opcode_index: int) -> int:
 
 def _operator_code(b: flatbuffers.Builder, opcode: str) -> int:
     code = _builtin_code(opcode)
+    custom = b.CreateString(opcode.split(":", 1)[1]) if opcode.startswith("CUSTOM:") else None
     tflite.OperatorCodeStart(b)
+    if custom is not None:
+        tflite.OperatorCodeAddCustomCode(b, custom)
     tflite.OperatorCodeAddDeprecatedBuiltinCode(b, min(code, 127))
     tflite.OperatorCodeAddBuiltinCode(b, code)
     tflite.OperatorCodeAddVersion(b, 1)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ import tflite
 
 from harness.errors import ModelError
 from harness.model.graph import Dtype, Graph, Operator, Quantization, Tensor
-from harness.model.support import validate
+from harness.model.support import join_problems, operator_problem, operator_problems, validate
 from harness.ops.registry import operators
 
 _OPCODE_NAMES = {v: k for k, v in vars(tflite.BuiltinOperator).items() if not k.startswith("_")}
@@ -31,15 +32,17 @@ INT32_MIN, INT32_MAX = -(1 << 31), (1 << 31) - 1
 # Per opcode: the schema options table and, per option, (key, schema field, default), from each operator's
 # OpSpec.options (harness.ops). The default is what an operator without an options table gets, and its type
 # is the type of the value returned. ``harness.model.builder`` writes the same tables from this description.
-OPTION_FIELDS: dict[str, tuple[str, tuple[tuple[str, str, Any], ...]]] = {
-    name: d.options for name, d in operators().items() if d.options is not None}
+# Computed on first use: the operator modules import harness.model, whose package imports this module.
+@cache
+def option_fields() -> dict[str, tuple[str, tuple[tuple[str, str, Any], ...]]]:
+    return {name: d.options for name, d in operators().items() if d.options is not None}
 
 
 def _options(op: Any, index: int, opcode: str) -> tuple[tuple[str, Any], ...]:
     """The builtin options the compiler reads, as plain values; the defaults when the table is absent."""
-    if opcode not in OPTION_FIELDS:
+    if opcode not in option_fields():
         return ()
-    table_name, fields = OPTION_FIELDS[opcode]
+    table_name, fields = option_fields()[opcode]
     table = op.BuiltinOptions()
     if table is None:
         return tuple((key, default) for key, _, default in fields)
@@ -154,7 +157,16 @@ def _parse(buf: bytes, name: str, path: str) -> Graph:
         raise ModelError(f"{model.SubgraphsLength()} subgraphs; exactly 1 is supported (control flow and "
                          "several signatures are not)")
     sg = model.Subgraphs(0)
-    tensors = tuple(_tensor(model, sg, buf, i) for i in range(sg.TensorsLength()))
+    # a tensor the loader cannot read (an unknown type, a dynamic shape) is named together with every other
+    # such tensor and every unsupported operator, in one refusal (support.validate names the rest)
+    parsed: list[Tensor | None] = []
+    tensor_problems: list[str] = []
+    for i in range(sg.TensorsLength()):
+        try:
+            parsed.append(_tensor(model, sg, buf, i))
+        except ModelError as exc:
+            parsed.append(None)
+            tensor_problems.append(str(exc))
     operators = []
     for i in range(sg.OperatorsLength()):
         op = sg.Operators(i)
@@ -170,10 +182,16 @@ def _parse(buf: bytes, name: str, path: str) -> Graph:
         inputs = tuple(int(x) for x in op.InputsAsNumpy()) if op.InputsLength() else ()
         outputs = tuple(int(x) for x in op.OutputsAsNumpy()) if op.OutputsLength() else ()
         for t in inputs + outputs:
-            if not -1 <= t < len(tensors):
+            if not -1 <= t < len(parsed):
                 raise ModelError(f"operator {i} ({opcode}): tensor index {t} out of range; expected -1 "
-                                 f"(omitted) or 0..{len(tensors) - 1}")
+                                 f"(omitted) or 0..{len(parsed) - 1}")
+        if operator_problem(i, opcode):  # its options table is not read: the refusal names the operator
+            operators.append(Operator(i, opcode, inputs, outputs))
+            continue
         operators.append(Operator(i, opcode, inputs, outputs, _options(op, i, opcode)))
+    if tensor_problems:
+        raise ModelError(join_problems(tensor_problems + list(operator_problems(operators).values())))
+    tensors = tuple(t for t in parsed if t is not None)
     graph_inputs = tuple(int(x) for x in sg.InputsAsNumpy()) if sg.InputsLength() else ()
     graph_outputs = tuple(int(x) for x in sg.OutputsAsNumpy()) if sg.OutputsLength() else ()
     for role, indices in (("input", graph_inputs), ("output", graph_outputs)):

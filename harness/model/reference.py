@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from harness.errors import ModelError
-from harness.model.graph import Graph
+from harness.model.graph import Dtype, Graph
 from harness.paths import cache_dir
 
 # Bookkeeping the interpreter keeps in its arena besides tensor data, generously: per tensor its structs,
@@ -50,9 +50,24 @@ def interpreter_arena_bytes(g: Graph) -> int:
 
 
 def default_input(g: Graph, seed: int = 0) -> bytes:
-    """Deterministic int8 input: ``numpy.random.default_rng(seed)`` over [-128, 127]."""
+    """Deterministic input in the graph input's own type, from ``numpy.random.default_rng(seed)``.
+
+    INT8: uniform over [-128, 127]; UINT8: over [0, 255]; FLOAT32 (read by a QUANTIZE to int8, as validated):
+    float32 uniform over the real range the QUANTIZE's int8 output covers, scale * (-128 - zero_point) ..
+    scale * (127 - zero_point), widened by 4 steps each side so that some values clamp; little-endian bytes.
+    """
     rng = np.random.default_rng(seed)
-    return rng.integers(-128, 128, size=g.input.shape, dtype=np.int8).tobytes()
+    x = g.input
+    if x.dtype is Dtype.UINT8:
+        return rng.integers(0, 256, size=x.shape, dtype=np.uint8).tobytes()
+    if x.dtype is Dtype.FLOAT32:
+        quantize = next(op for op in g.operators if x.index in op.inputs)
+        q = g.tensors[quantize.outputs[0]].quant
+        assert q is not None  # validated
+        scale, zero_point = float(q.scale[0]), q.zero_point[0]
+        low, high = scale * (-128 - zero_point - 4), scale * (127 - zero_point + 4)
+        return rng.uniform(low, high, size=x.shape).astype("<f4").tobytes()
+    return rng.integers(-128, 128, size=x.shape, dtype=np.int8).tobytes()
 
 
 def _runtime() -> ModuleType:
@@ -67,7 +82,7 @@ def _runtime() -> ModuleType:
 def _invoke(runtime: ModuleType, model_path: str, g: Graph, input_bytes: bytes, **settings: Any) -> Any:
     """An interpreter that has run one inference on ``input_bytes``."""
     interpreter = runtime.Interpreter.from_file(model_path, arena_size=interpreter_arena_bytes(g), **settings)
-    x = np.frombuffer(input_bytes, dtype=np.int8).reshape(g.input.shape)
+    x = np.frombuffer(input_bytes, dtype=g.input.dtype.numpy).reshape(g.input.shape)
     interpreter.set_input(x, 0)
     interpreter.invoke()
     return interpreter

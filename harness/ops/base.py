@@ -46,6 +46,17 @@ class OpSpec:
     overlap: Overlap | None = None
     aliases_input: bool = False
     scores_output: bool = False      # a probability distribution: a model ending in it reports scores
+    # A kernel for some tensor types of another operator: the TFLite name it serves (its ``select`` picks
+    # this spec by name); never looked up by a model's opcode, and not listed as supported on its own. The
+    # code generator and the build use the variant; the check and the planner rules (overlap, aliases_input)
+    # are the operator's, so a variant's kernel must keep to them.
+    variant_of: str = ""
+    # The registered spec (by name) whose kernel runs ``op``: this one or one of its variants, by tensor type.
+    select: Callable[[Graph, Operator], str] | None = None
+
+    def for_op(self, g: Graph, op: Operator) -> str:
+        """The name of the spec whose emitter and kernel run ``op`` (see ``select``)."""
+        return self.select(g, op) if self.select is not None else self.name
 
     @property
     def c_enum(self) -> str:

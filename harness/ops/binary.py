@@ -1,4 +1,5 @@
-"""ADD and MUL of two int8 activations, with NumPy broadcasting up to rank 4."""
+"""ADD and MUL of two int8 activations, with NumPy broadcasting up to rank 4. With a constant operand they run
+as the variants ADD_CONSTANT_OPERAND and MUL_CONSTANT_OPERAND (harness.ops.arith), which read it from flash."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from harness.model.quant import activation_range, add_params, check_int, quantiz
 from harness.ops.base import OpSpec
 from harness.ops.checks import activation, activation_tensor, fail
 from harness.ops.emit import Emitter, c_int, c_list, rank4, requant
-from harness.ops.overlap import elementwise
+from harness.ops.operands import constant_variant, elementwise_in_arena, two_operands
 
 
 def _broadcast_shape(op: Operator, a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
@@ -28,10 +29,7 @@ def _broadcast_shape(op: Operator, a: tuple[int, ...], b: tuple[int, ...]) -> tu
 
 
 def check(g: Graph, op: Operator) -> None:
-    if len(op.inputs) != 2:
-        raise fail(op, f"{len(op.inputs)} inputs; expected 2")
-    a = activation_tensor(g, op, op.inputs[0], "first input")
-    b = activation_tensor(g, op, op.inputs[1], "second input")
+    a, b = two_operands(g, op, "first input", "second input")  # at most one constant
     y = activation_tensor(g, op, op.outputs[0], "output")
     shape = _broadcast_shape(op, a.shape, b.shape)
     if y.elements != math.prod(shape) or y.shape[-len(shape):] != shape[-len(y.shape):]:
@@ -84,8 +82,8 @@ def emit_mul(e: Emitter, op: Operator, p: str) -> int:
 OPS = (
     OpSpec("ADD", tflite.BuiltinOperator.ADD, 5, check, emit_add, kernel="bench_kernel_add", params="binary",
           sources=("binary.c",), options=("AddOptions", (("activation", "FusedActivationFunction", 0),)),
-          overlap=elementwise),
+          overlap=elementwise_in_arena, select=constant_variant("ADD_CONSTANT_OPERAND")),
     OpSpec("MUL", tflite.BuiltinOperator.MUL, 6, check, emit_mul, kernel="bench_kernel_mul", params="binary",
           sources=("binary.c",), options=("MulOptions", (("activation", "FusedActivationFunction", 0),)),
-          overlap=elementwise),
+          overlap=elementwise_in_arena, select=constant_variant("MUL_CONSTANT_OPERAND")),
 )

@@ -7,7 +7,8 @@ emitters, the planner's rules, the build's kernel sources and the generated C en
 dispatch cases (``harness.ops.cheader``) all come from here.
 
 Raises ``RegistryError`` at import for two operators of one name, TFLite opcode or C enum value, or a
-negative C enum value. Gaps between values are allowed (so that changes made side by side can take
+negative C enum value. A variant (``OpSpec.variant_of``: a kernel for some tensor types of an operator,
+such as QUANTIZE from float32) shares its operator's opcode and has a C enum value of its own. Gaps between values are allowed (so that changes made side by side can take
 ranges of their own): the firmware names and dispatches only the operators its model uses.
 """
 
@@ -16,9 +17,12 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from functools import cache
+from typing import TYPE_CHECKING
 
 import harness.ops
-from harness.ops.base import OpSpec
+
+if TYPE_CHECKING:   # the operator modules import harness.model, whose loader imports this module
+    from harness.ops.base import OpSpec
 
 
 class RegistryError(RuntimeError):
@@ -37,12 +41,18 @@ def _collect() -> dict[str, OpSpec]:
     for module_name, d in found:
         if d.name in by_name:
             raise RegistryError(f"operator {d.name} is defined twice (the second time in harness.ops.{module_name})")
-        for key in (("opcode", d.opcode), ("code", d.code)):
+        keys = (("code", d.code),) if d.variant_of else (("opcode", d.opcode), ("code", d.code))
+        for key in keys:
             if key in seen:
                 raise RegistryError(f"operator {d.name} (harness.ops.{module_name}) has {key[0]} {key[1]}, which "
                                     f"{seen[key]} has already; give it the next free one")
             seen[key] = d.name
         by_name[d.name] = d
+    for d in by_name.values():
+        base = by_name.get(d.variant_of) if d.variant_of else None
+        if d.variant_of and (base is None or base.opcode != d.opcode):
+            raise RegistryError(f"operator {d.name} is a variant of {d.variant_of!r}, which is not a registered "
+                                f"operator of opcode {d.opcode}")
     negative = [d.name for d in by_name.values() if d.code < 0]
     if negative:
         raise RegistryError(f"operators {negative} have negative C enum values; expected 0 or more")
@@ -62,4 +72,4 @@ def lookup(name: str) -> OpSpec | None:
 
 def supported() -> list[str]:
     """The names of the supported operators, in C enum order (for messages)."""
-    return list(operators())
+    return [name for name, d in operators().items() if not d.variant_of]

@@ -121,3 +121,17 @@ def test_write_classifier_dataset_quantizes_with_the_models_input(tmp_path: Path
         write_classifier_dataset(tmp_path / "bad", np.zeros((2, 4)), [0, 1], graph)
     with pytest.raises(ConfigError, match="label 7 is out of range for model fc8x4, which has 4 classes"):
         write_classifier_dataset(tmp_path / "bad", np.zeros((1, 8)), [7], graph)
+
+
+def test_a_float_input_model_takes_float32_files_as_they_are(make_dataset: MakeDataset, tmp_path: Path) -> None:
+    """A model with a float32 input (a QUANTIZE first) reads files of float32 values: 4 bytes a value."""
+    from tests.ops.test_quantize_edges import float_fc_model
+
+    path = tmp_path / "float_fc.tflite"
+    path.write_bytes(float_fc_model(0))
+    values = np.linspace(-3, 3, 16, dtype="<f4").tobytes()
+    folder = make_dataset(["a.bin,4,1", "int8.bin,4,2"], {"a.bin": values, "int8.bin": bytes(16)})
+    plan = make_plan(read_dataset(folder), load_model(path), "float_fc")
+    assert [i.name for i in plan.items] == ["a.bin"] and plan.items[0].input_bytes == values
+    assert {s.name: s.reason for s in plan.skipped}["int8.bin"] == ("16 bytes; model float_fc takes 64 "
+                                                                    "(float32 [1, 16], 64 bytes)")

@@ -25,8 +25,12 @@ def test_quantize_rounds_halves_away_from_zero_and_saturates() -> None:
     x = np.array([0.25, 0.75, -0.25, -0.75, 1000.0, -1000.0, 0.0, 0.2], dtype=np.float32)
     t = Tensor(0, "t", (1, 8), Dtype.INT8, Quantization((0.5,), (-2,)))
     assert list(np.frombuffer(quantize(x, t), dtype=np.int8)) == [-1, 0, -3, -4, 127, -128, -2, -2]
-    with pytest.raises(ModelError, match="is FLOAT32; expected INT8"):
-        quantize(x, Tensor(0, "f", (1, 8), Dtype.FLOAT32, None))
+    with pytest.raises(ModelError, match="is INT16; expected INT8, UINT8 or FLOAT32"):
+        quantize(x, Tensor(0, "s", (1, 8), Dtype.INT16, Quantization((0.5,), (0,))))
+    # a float32 input (read by the model's own QUANTIZE) takes the values as they are
+    assert quantize(x, Tensor(0, "f", (1, 8), Dtype.FLOAT32, None)) == x.astype("<f4").tobytes()
+    u8 = Tensor(0, "u", (1, 8), Dtype.UINT8, Quantization((0.5,), (126,)))
+    assert list(np.frombuffer(quantize(x, u8), dtype=np.uint8)) == [127, 128, 125, 124, 255, 0, 126, 126]
     with pytest.raises(ModelError, match="per-channel quantization"):
         quantize(x, Tensor(0, "p", (1, 8), Dtype.INT8, Quantization((0.5, 0.25), (0, 0))))
 
@@ -35,6 +39,8 @@ def test_outputs_are_dequantized_and_the_first_highest_class_wins() -> None:
     data = np.array([-2, 6, 6, 0], dtype=np.int8).tobytes()
     assert list(output_values(data, INT8)) == [0.0, 4.0, 4.0, 1.0]
     assert top1(data, INT8) == 1
+    u8 = Tensor(0, "u", (1, 4), Dtype.UINT8, Quantization((0.5,), (126,)))
+    assert list(output_values(np.array([126, 134, 255, 0], dtype=np.uint8).tobytes(), u8)) == [0.0, 4.0, 64.5, -63.0]
     f32 = Tensor(0, "f", (1, 3), Dtype.FLOAT32, None)
     assert top1(np.array([0.1, 0.7, 0.2], dtype="<f4").tobytes(), f32) == 1
     assert window_mse(data, np.array([0.0, 2.0, 4.0, 3.0]), INT8) == pytest.approx((4 + 0 + 4) / 4)

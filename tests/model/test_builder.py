@@ -140,7 +140,8 @@ DEFAULTS = {
 def test_omitted_options_read_back_as_the_defaults(opcode: str, table: str,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     if table == "no table":  # the builder then writes no options at all, as some converters do
-        monkeypatch.delitem(builder._OPTIONS, opcode)
+        real = builder._options_of
+        monkeypatch.setattr(builder, "_options_of", lambda name: None if name == opcode else real(name))
     buf = build_model([act("x", (1, 4)), act("y", (1, 4))], [OpDef(opcode, (0,), (1,))], [0], [1])
     has_table = tflite.Model.GetRootAs(buf, 0).Subgraphs(0).Operators(0).BuiltinOptions() is not None
     assert has_table == (table == "empty table")
@@ -257,7 +258,9 @@ def test_int8_add_with_different_scales_runs_in_tflm_within_one_lsb_of_float() -
 
 
 def test_loader_refuses_an_options_table_of_the_wrong_type(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(builder._OPTIONS, "ADD", ("MulOptions", (("activation", "FusedActivationFunction", 0),)))
+    real = builder._options_of
+    wrong = ("MulOptions", (("activation", "FusedActivationFunction", 0),))
+    monkeypatch.setattr(builder, "_options_of", lambda name: wrong if name == "ADD" else real(name))
     buf = build_model([act("x", (1, 4)), act("y", (1, 4))], [OpDef("ADD", (0, 0), (1,))], [0], [1])
     with pytest.raises(ModelError, match=r"operator 0 \(ADD\): options table has union type 21; expected AddOptions"):
         parse(buf)

@@ -78,11 +78,9 @@ def _float_in_quantize_fc(dequantize: bool) -> bytes:
 
 
 @pytest.mark.parametrize("dequantize", [False, True], ids=["int8-output", "dequantize-output"])
-def test_a_float_input_before_quantize_gets_the_conversion_hint_not_a_quantize_complaint(dequantize: bool) -> None:
-    msg = refused(_float_in_quantize_fc(dequantize))
-    assert "graph input tensor 0 ('x') is FLOAT32; INT8 is required" in msg
-    assert "inference_input_type=tf.int8" in msg
-    assert "operator" not in msg  # not "operator 0 (QUANTIZE): input tensor 0 is FLOAT32"
+def test_a_float_input_before_quantize_is_accepted(dequantize: bool) -> None:
+    g = parse_model(_float_in_quantize_fc(dequantize), name="ok")
+    assert g.input.dtype is Dtype.FLOAT32
 
 
 def test_a_float_output_after_dequantize_is_accepted() -> None:
@@ -96,8 +94,8 @@ def test_a_float_output_after_dequantize_is_accepted() -> None:
 
 def test_a_float_output_of_a_float_operator_names_the_operator_and_full_int8_conversion() -> None:
     msg = refused(fc_model(y=TensorDef("y", (1, 4), Dtype.FLOAT32)))
-    assert "graph output tensor 2 ('y') is FLOAT32 from operator 0 (FULLY_CONNECTED)" in msg
-    assert "FLOAT32 from a final DEQUANTIZE" in msg and "TFLITE_BUILTINS_INT8" in msg
+    assert "operators 0 (FULLY_CONNECTED) compute in FLOAT32" in msg
+    assert "output of a final DEQUANTIZE" in msg and "TFLITE_BUILTINS_INT8" in msg
 
 
 def test_int16_activations_inside_the_graph_name_the_operator() -> None:
@@ -194,7 +192,9 @@ REFUSALS: dict[str, Callable[[], bytes]] = {
     "activation zero point": lambda: fc_model(y=act("y", (1, 4), zp=200)),
     "weights zero point": lambda: fc_model(w_zp=(-129,)),
     "float output": lambda: fc_model(y=TensorDef("y", (1, 4), Dtype.FLOAT32)),
-    "float input": lambda: _float_in_quantize_fc(True),
+    "float model": lambda: _float_model(),
+    "several blockers": lambda: _several_blockers(),
+    "uint8 model": lambda: _uint8_model(),
     "three outputs": _three_outputs,
     "softmax quantization": lambda: build_model([act("x", (1, 8)), act("y", (1, 8), scale=0.2, zp=3)],
                                                 [OpDef("SOFTMAX", (0,), (1,), {"beta": 1.0})], [0], [1]),
@@ -206,3 +206,103 @@ def test_refusals_hold_no_numpy_reprs(case: str) -> None:
     msg = refused(REFUSALS[case]())
     assert "np." not in msg and "numpy" not in msg, msg
     assert msg.startswith("model bad: ")
+
+
+# -- 7. one refusal names every blocker of a model (issue 13, item 5) --------------------------------------
+
+INT8_CONVERTER = ("converter.optimizations = [tf.lite.Optimize.DEFAULT]", "representative dataset",
+                  "converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]",
+                  "converter.inference_input_type = tf.int8", "converter.inference_output_type = tf.int8")
+
+
+def _float_model() -> bytes:
+    """A float model as the converter writes one without quantization: float32 throughout."""
+    w = np.ones((4, 8), dtype="<f4").tobytes()
+    tensors = [TensorDef("x", (1, 8), Dtype.FLOAT32), TensorDef("w", (4, 8), Dtype.FLOAT32, data=w),
+               TensorDef("h", (1, 4), Dtype.FLOAT32), TensorDef("y", (1, 4), Dtype.FLOAT32)]
+    ops = [OpDef("FULLY_CONNECTED", (0, 1, -1), (2,)), OpDef("SOFTMAX", (2,), (3,), {"beta": 1.0})]
+    return build_model(tensors, ops, [0], [3])
+
+
+def _several_blockers() -> bytes:
+    """int8 in, then a builtin hilbench does not have, an Ethos-U custom operator, an int16 RELU, a UINT64 tensor, an Edge
+    TPU custom operator and a custom operator of no NPU."""
+    tensors = [act("x", (1, 8)), act("a", (1, 8)), act("b", (1, 8)), act("c", (1, 8), Dtype.INT16),
+               TensorDef("d", (1, 8), as_dtype(12)), act("e", (1, 8)), act("y", (1, 8))]
+    ops = [OpDef("LSH_PROJECTION", (0,), (1,)), OpDef("CUSTOM:ethos-u", (1,), (2,)), OpDef("RELU", (2,), (3,)),
+           OpDef("CUSTOM:edgetpu-custom-op", (3,), (4,)), OpDef("CUSTOM:MyOp", (4,), (5,)),
+           OpDef("RELU", (5,), (6,))]
+    return build_model(tensors, ops, [0], [6])
+
+
+def _uint8_model() -> bytes:
+    """The older quantization scheme: uint8 activations and weights throughout."""
+    w = np.ones((4, 8), dtype=np.uint8).tobytes()
+    tensors = [act("x", (1, 8), Dtype.UINT8, zp=128), TensorDef("w", (4, 8), Dtype.UINT8, (0.01,), (128,), data=w),
+               act("y", (1, 4), Dtype.UINT8, zp=128)]
+    return build_model(tensors, [OpDef("FULLY_CONNECTED", (0, 1, -1), (2,))], [0], [2])
+
+
+def test_a_float_model_gets_the_converter_settings_that_make_it_int8() -> None:
+    msg = refused(_float_model())
+    assert "operators 0 (FULLY_CONNECTED), 1 (SOFTMAX) compute in FLOAT32" in msg
+    assert all(setting in msg for setting in INT8_CONVERTER), msg
+    assert "\n" not in msg  # one problem: not a list of each float tensor
+
+
+def test_every_blocker_is_named_at_once_with_its_operator_index() -> None:
+    msg = refused(_several_blockers())
+    assert msg.startswith("model bad: 5 problems:\n  1. ")
+    lines = msg.splitlines()[1:]
+    assert lines[0] == "  1. tensor 4 ('d'): type UINT64 (TFLite TensorType 12) is not supported; the loader reads " \
+        + lines[0].split("the loader reads ", 1)[1]
+    assert "operator 0 is LSH_PROJECTION, which is not supported; supported operators: [" in lines[1]
+    assert "operator 1 is CUSTOM 'ethos-u'" in lines[2] and "Vela" in lines[2] and "Ethos-U" in lines[2]
+    assert "benchmark the model from before that compiler ran" in lines[2]
+    assert "operator 3 is CUSTOM 'edgetpu-custom-op'" in lines[3] and "Edge TPU compiler" in lines[3]
+    assert "benchmark the model from before that compiler ran" in lines[3]
+    assert lines[4] == "  5. operator 4 is CUSTOM 'MyOp', a custom operator; only TFLite builtin operators are supported"
+    assert msg.count("FULLY_CONNECTED") == 1  # the supported operators are listed once
+    assert "QUANTIZE_FROM_FLOAT" not in msg  # kernel variants are not operators a user can write
+
+
+def test_operator_and_tensor_problems_are_listed_together_once_types_are_readable() -> None:
+    tensors = [act("x", (1, 8)), act("a", (1, 8)), act("b", (1, 8), Dtype.INT16), act("y", (1, 8), zp=300)]
+    ops = [OpDef("SKIP_GRAM", (0,), (1,)), OpDef("RELU", (1,), (2,)), OpDef("RELU", (2,), (3,))]
+    msg = refused(build_model(tensors, ops, [0], [3]))
+    assert msg.startswith("model bad: 3 problems:\n")
+    assert "  1. operator 0 is SKIP_GRAM, which is not supported" in msg
+    assert "  2. operator 1 (RELU): output tensor 2 ('b') is INT16; only INT8 activations are supported" in msg
+    assert "  3. operator 2 (RELU): input tensor 2 ('b') is INT16" in msg
+
+
+def test_a_uint8_model_is_refused_with_how_to_requantize() -> None:
+    msg = refused(_uint8_model())
+    assert "operators 0 (FULLY_CONNECTED) compute in UINT8, the older quantization scheme" in msg
+    assert "TFLite Micro's int8 kernels do not take uint8 activations inside the graph" in msg
+    assert all(setting in msg for setting in INT8_CONVERTER), msg
+
+
+def test_uint8_at_the_edges_is_accepted_and_a_uint8_quantize_inside_is_not() -> None:
+    w = np.ones((4, 8), dtype=np.int8).tobytes()
+    tensors = [act("x", (1, 8), Dtype.UINT8, zp=128), act("q", (1, 8)),
+               TensorDef("w", (4, 8), Dtype.INT8, (0.01,), (0,), data=w), act("h", (1, 4)),
+               act("y", (1, 4), Dtype.UINT8, zp=3)]
+    ops = [OpDef("QUANTIZE", (0,), (1,)), OpDef("FULLY_CONNECTED", (1, 2, -1), (3,)), OpDef("QUANTIZE", (3,), (4,))]
+    assert parse_model(build_model(tensors, ops, [0], [4]), name="ok").output.dtype is Dtype.UINT8
+    bad_zp = [act("x", (1, 8), Dtype.UINT8, zp=300), *tensors[1:]]
+    msg = refused(build_model(bad_zp, ops, [0], [4]))
+    assert "operator 0 (QUANTIZE): input tensor 0 ('x') has zero point 300; expected 0..255 (UINT8)" in msg
+
+
+def test_graph_input_and_output_problems_are_listed_with_the_operators() -> None:
+    tensors = [act("x", (1, 8), Dtype.INT16), act("a", (1, 8)), act("b", (1, 8))]
+    ops = [OpDef("LSH_PROJECTION", (0,), (1,)), OpDef("RELU", (1,), (2,))]
+    with pytest.raises(ModelError) as info:
+        parse_model(build_model(tensors, ops, [0], [1, 2]), name="bad", several_inputs=False)
+    lines = str(info.value).splitlines()
+    assert lines[0] == "model bad: 3 problems:"
+    assert lines[1].startswith("  1. 1 input and 2 outputs; exactly 1 input and exactly 1 output are supported")
+    assert lines[2].startswith("  2. graph input tensor 0 ('x') is INT16; INT8 is required, or FLOAT32 or UINT8 "
+                               "read only by QUANTIZE: convert with converter.optimizations")
+    assert lines[3].startswith("  3. operator 0 is LSH_PROJECTION, which is not supported; supported operators")

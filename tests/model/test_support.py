@@ -71,10 +71,13 @@ def test_a_buffer_shorter_than_its_shape_is_refused() -> None:
     assert "buffer holds 20 bytes" in msg and "needs 32" in msg
 
 
-def test_float_graph_input_is_refused_with_a_hint() -> None:
+def test_float_graph_input_into_quantize_is_accepted_and_into_another_operator_refused_with_a_hint() -> None:
     tensors = [TensorDef("x", (1, 8), Dtype.FLOAT32), act("q", (1, 8))]
-    msg = refused(build_model(tensors, [OpDef("QUANTIZE", (0,), (1,))], [0], [1]))
-    assert "FLOAT32" in msg and "INT8" in msg and "inference_input_type=tf.int8" in msg
+    g = parse_model(build_model(tensors, [OpDef("QUANTIZE", (0,), (1,))], [0], [1]), name="ok")
+    assert g.input.dtype is Dtype.FLOAT32
+    tensors = [TensorDef("x", (1, 8), Dtype.FLOAT32), TensorDef("y", (1, 8), Dtype.FLOAT32)]
+    msg = refused(build_model(tensors, [OpDef("RELU", (0,), (1,))], [0], [1]))
+    assert "operators 0 (RELU) compute in FLOAT32" in msg and "converter.inference_input_type = tf.int8" in msg
 
 
 def test_operators_out_of_execution_order_are_refused() -> None:

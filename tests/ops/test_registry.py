@@ -12,7 +12,7 @@ import pytest
 import tflite
 
 from harness.firmware.build import FIRMWARE_DIR, kernel_sources
-from harness.model.loader import OPTION_FIELDS
+from harness.model.loader import option_fields
 from harness.ops.base import OpSpec
 from harness.ops.cheader import dispatch_cases, generated_files, name_cases, ops_header
 from harness.ops.registry import operators
@@ -33,7 +33,9 @@ HAND_WRITTEN_C = ("firmware/include/bench_model.h", "firmware/src/runtime.c", "f
 def test_the_registry_has_the_operators_in_c_enum_order() -> None:
     codes = [d.code for d in OPS.values()]
     assert codes == sorted(codes) and len(set(codes)) == len(codes) and min(codes) >= 0
-    assert len({d.opcode for d in OPS.values()}) == len(OPS)
+    builtin = [d for d in OPS.values() if not d.variant_of]  # a variant shares its operator's opcode
+    assert len({d.opcode for d in builtin}) == len(builtin)
+    assert all(OPS[d.variant_of].opcode == d.opcode for d in OPS.values() if d.variant_of)
     assert "CONV_2D" in OPS and "FULLY_CONNECTED" in OPS
 
 
@@ -41,10 +43,10 @@ def test_the_registry_has_the_operators_in_c_enum_order() -> None:
 def test_every_operator_is_complete(name: str) -> None:
     d = OPS[name]
     assert d.name == name
-    assert getattr(tflite.BuiltinOperator, name) == d.opcode  # the TFLite opcode of that name
+    assert getattr(tflite.BuiltinOperator, d.variant_of or name) == d.opcode  # the TFLite opcode of that name
     assert callable(d.check) and callable(d.emit)
     if d.options is not None:
-        assert hasattr(tflite.BuiltinOptions, d.options[0]) and OPTION_FIELDS[name] == d.options
+        assert hasattr(tflite.BuiltinOptions, d.options[0]) and option_fields()[name] == d.options
     # a kernel: declared, defined in its sources, taking the parameter struct of its bench_layer_t member
     kernels_h = (FIRMWARE_DIR / "include" / "bench_kernels.h").read_text()
     model_h = (FIRMWARE_DIR / "include" / "bench_model.h").read_text()
