@@ -90,8 +90,9 @@ def find_first_diverging_layer(client: DutClient, reference_layers: Callable[[],
 
 @dataclass(frozen=True)
 class PerformanceOutput:
-    output: bytes
-    divergence: Divergence | None       # None when the output matched
+    output: bytes                       # the first graph output's bytes
+    divergence: Divergence | None       # None when every output matched
+    outputs: tuple[bytes, ...] = ()     # every graph output's bytes, in the graph's order
 
     @property
     def search_failed(self) -> bool:
@@ -100,24 +101,29 @@ class PerformanceOutput:
 
 def performance_run(client: DutClient, image: FirmwareImage, data: bytes, inferences: int, warmup: int,
                     expected: bytes, reference_layers: Callable[[], list[bytes]],
-                    instructions_per_s: float, timeout_s: float | None = None) -> PerformanceOutput:
+                    instructions_per_s: float, timeout_s: float | None = None, *,
+                    more_inputs: Sequence[bytes] = (), more_expected: Sequence[bytes] = ()) -> PerformanceOutput:
     """One timed session; the firmware is asked to end (``hil-exit``) unless the line died while the
     first differing layer was looked for (the result then says so). ``timeout_s`` bounds the timed
-    block (default: from the model's MACs and the target's speed)."""
+    block (default: from the model's MACs and the target's speed).
+
+    ``data`` and ``expected`` are the first graph input and output; ``more_inputs`` and ``more_expected``
+    the others of a model with several (each input loaded in turn, each output compared)."""
     client.wait_boot()
     client.profile()
-    client.load_input(data)
+    client.load_inputs([data, *more_inputs])
     client.infer(inferences, warmup, timeout_s or infer_timeout_s(image, instructions_per_s, inferences + warmup))
-    output = client.output_bytes()
+    outputs = tuple(client.outputs())
+    output = outputs[0]
     client.command("hil-layers")
     client.command("hil-info")
     client.command("hil-timing")
     divergence = None
-    if output != expected:
+    if list(outputs) != [expected, *more_expected]:
         # after hil-layers and hil-info, so that the numbers they report are the timed run's
         divergence = find_first_diverging_layer(client, reference_layers,
                                                 infer_timeout_s(image, instructions_per_s, 3))
-    result = PerformanceOutput(output, divergence)
+    result = PerformanceOutput(output, divergence, outputs)
     try:
         client.exit(0)
     except Exception:
@@ -139,15 +145,16 @@ class EnergyPlan:
     min_window_s: float = 10.0
 
 
-def energy_run(client: DutClient, meter: EnergyMeter, image: FirmwareImage, data: bytes, plan: EnergyPlan,
-               instructions_per_s: float) -> EnergyReading:
+def energy_run(client: DutClient, meter: EnergyMeter, image: FirmwareImage, data: bytes | Sequence[bytes],
+               plan: EnergyPlan, instructions_per_s: float) -> EnergyReading:
     """Record the meter over ``plan.windows`` timed blocks of an energy-mode firmware and integrate each
-    between its timestamp edges; raises ``MeasurementError`` when the stream has no usable window."""
+    between its timestamp edges; raises ``MeasurementError`` when the stream has no usable window.
+    ``data``: the input, or every graph input of a model of several."""
     from harness.measure.energy import analyze_energy
 
     client.wait_boot()
     client.profile()   # says whether the firmware takes the fast binary load
-    client.load_input(data)
+    client.load_inputs([data] if isinstance(data, bytes) else list(data))
     per_block = infer_timeout_s(image, instructions_per_s, plan.inferences + plan.warmup)
     meter.open()
     try:

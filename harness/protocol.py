@@ -11,6 +11,21 @@ The input goes over with MLPerf Tiny's ``db`` commands (38 bytes a round trip), 
 ``profile`` reply advertises it (``m-hil-fast-load block_bytes=B``), with our ``hil-load``: raw bytes in
 blocks of B, each followed by its CRC-32 and acknowledged (``load_input``, ``fast_load``).
 
+Several graph inputs and outputs (our extension; a firmware built for one input and one output has none
+of it, and answers ``hil-input`` with ``e-[Unknown command: hil-input]``):
+
+- ``hil-input K%`` selects the input that the next load writes; the reply is
+  ``m-hil-input index=K bytes=N`` (N: that input's size), or ``e-[...]`` for K outside 0..inputs-1.
+  The next load (``db load N`` and its ``db <hex>`` chunks, or ``hil-load N``) writes input K, and every
+  load returns the selection to input 0: a load without ``hil-input`` before it, as MLPerf Tiny tooling
+  sends it, writes input 0. So the host loads input 0 with a plain load, then ``hil-input 1``, load,
+  ``hil-input 2``, load, ... (``load_inputs``). ``db print`` shows the input loaded last.
+- ``hil-output%`` answers one line per graph output, in the graph's order:
+  ``m-hil-output index=K bytes=N hex=<2N hex digits>`` (``outputs``). A firmware of one output answers
+  its one line without ``index=``.
+- ``results``, ``infer``'s ``m-results-[...]`` and ``hil-info``'s sizes are the first input's and the
+  first output's, as MLPerf Tiny tooling expects.
+
 The port is anything with pyserial's ``read(n)``/``write(b)``; ``read`` returns
 what arrived before its timeout.
 """
@@ -21,6 +36,7 @@ import re
 import time
 import zlib
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -42,6 +58,7 @@ _LAYER_CRC_FIELDS = {"index": re.compile(r"\d+"), "op": re.compile(r"[A-Z][A-Z0-
 _TIMING_LINE = re.compile(r"m-hil-timing clock_source=(dwt|systick) cpu_hz=([1-9]\d*) inferences=(\d+) "
                           r"cycles=(\d+(?:,\d+)*)?")
 TIMING_MAX_INFERENCES = 32  # the firmware keeps the cycles of the first 32 timed inferences
+_OUTPUT_FIELDS = {"hex": re.compile(r"(?:[0-9a-fA-F]{2})*")}
 _LAYER_OUT_FIELDS = {"index": re.compile(r"\d+"), "offset": re.compile(r"\d+"),
                      "hex": re.compile(r"(?:[0-9a-fA-F]{2}){1,32}")}
 
@@ -275,6 +292,23 @@ class DutClient:
             raise FirmwareOutputError("the firmware refused the hil-load", line)
         return line
 
+    def select_input(self, index: int, size: int, timeout_s: float = COMMAND_TIMEOUT_S) -> None:
+        """``hil-input index``: the next load writes graph input ``index``, of ``size`` bytes. Raises
+        ``FirmwareOutputError`` unless the reply is ``m-hil-input index=<index> bytes=<size>``."""
+        lines = self.command(f"hil-input {index}", timeout_s=timeout_s)
+        want = f"m-hil-input index={index} bytes={size}"
+        if want not in lines:
+            raise FirmwareOutputError(f"hil-input {index} was not acknowledged with {want!r}",
+                                      lines[-1] if lines else "")
+
+    def load_inputs(self, inputs: Sequence[bytes], timeout_s: float = COMMAND_TIMEOUT_S) -> None:
+        """Load each graph input in turn: input 0 with a plain load (as MLPerf Tiny tooling does), each
+        further input ``k`` after ``hil-input k`` (``load_input`` each)."""
+        for k, data in enumerate(inputs):
+            if k > 0:
+                self.select_input(k, len(data), timeout_s)
+            self.load_input(data, timeout_s)
+
     def db_load(self, data: bytes) -> None:
         """MLPerf Tiny's load: ``db load N``, then ``db <hex>`` chunks of ``DB_CHUNK_BYTES``, one round trip
         each. Raises ``FirmwareOutputError`` without ``m-[Expecting N bytes]`` or a final ``m-load-done``."""
@@ -301,13 +335,26 @@ class DutClient:
         return [parse_fields(line) for line in self.command(cmd) if line.startswith(prefix + " ")]
 
     def output_bytes(self) -> bytes:
-        fields = self.ext_fields("hil-output", "m-hil-output")
-        if not fields or "hex" not in fields[0]:
+        """The first graph output's bytes (``hil-output``)."""
+        return self.outputs()[0]
+
+    def outputs(self) -> list[bytes]:
+        """Every graph output's bytes, in the graph's order (``hil-output``: one line, or one per output
+        with ``index=0, 1, ...`` in order). Raises ``FirmwareOutputError`` on a malformed or missing line,
+        indexes out of order, or a byte count other than ``bytes=``."""
+        out: list[bytes] = []
+        lines = [line for line in self.command("hil-output") if line.startswith("m-hil-output ")]
+        for line in lines:
+            f = parse_ext_line(line, "m-hil-output", _OUTPUT_FIELDS)
+            if ("index" in f and int(f["index"]) != len(out)) or ("index" not in f and len(lines) != 1):
+                raise FirmwareOutputError(f"m-hil-output out of order: expected index {len(out)}", line)
+            data = bytes.fromhex(f["hex"])
+            if "bytes" in f and int(f["bytes"]) != len(data):
+                raise FirmwareOutputError(f"m-hil-output has {len(data)} bytes of hex; bytes={f['bytes']}", line[:80])
+            out.append(data)
+        if not out:
             raise FirmwareOutputError("no m-hil-output line in the reply to hil-output", "")
-        try:
-            return bytes.fromhex(fields[0]["hex"])
-        except ValueError:
-            raise FirmwareOutputError("m-hil-output hex is not hex", fields[0]["hex"][:80]) from None
+        return out
 
     def layer_crcs(self, timeout_s: float = COMMAND_TIMEOUT_S) -> list[tuple[int, str, int, int]]:
         """``(index, op, bytes, crc32)`` of every layer's output, from one inference on the loaded input.

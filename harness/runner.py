@@ -36,7 +36,7 @@ from harness.measure import measure
 from harness.measure.energy import MIN_WINDOW_S, check_layer_sum
 from harness.model import load_model
 from harness.model.graph import Graph
-from harness.model.reference import default_input, reference_layer_outputs, reference_output
+from harness.model.reference import default_inputs, reference_layer_outputs, reference_outputs
 from harness.model.zoo import ModelRef, resolve_model
 from harness.paths import PROJECT_DIR
 from harness.procedures import (
@@ -127,6 +127,17 @@ def _provenance(image: FirmwareImage | None, extra: dict[str, Any]) -> dict[str,
     return prov
 
 
+def _mismatch_errors(outputs: list[bytes], expected: list[bytes], divergence: Divergence | None) -> str:
+    """``_mismatch_error`` of a model of one output; of several, which outputs differ, then the first's."""
+    if len(expected) == 1:
+        return _mismatch_error(outputs[0], expected[0], divergence)
+    bad = [k for k, (o, e) in enumerate(zip(outputs, expected)) if o != e]
+    if len(outputs) != len(expected):
+        return f"the firmware reported {len(outputs)} outputs; the model has {len(expected)}"
+    return f"graph output {bad[0]} of {len(expected)} (differing: {bad}): " + _mismatch_error(
+        outputs[bad[0]], expected[bad[0]], divergence)
+
+
 def _mismatch_error(output: bytes, expected: bytes, divergence: Divergence | None) -> str:
     n_diff = sum(a != b for a, b in zip(output, expected)) + abs(len(output) - len(expected))
     text = f"output differs from the tflite-micro host interpreter in {n_diff} of {len(expected)} bytes"
@@ -147,8 +158,10 @@ def readings_of(target: Target, session: FirmwareSession) -> list[Reading]:
 class _Prepared:
     ref: ModelRef
     graph: Graph
-    data: bytes
-    expected: bytes
+    data: bytes                 # the first graph input
+    expected: bytes             # the first graph output
+    inputs: list[bytes]         # every graph input, in the graph's order (data first)
+    expected_all: list[bytes]   # every graph output (expected first)
 
 
 @dataclass
@@ -186,8 +199,9 @@ def _performance(target: Target, image: FirmwareImage, prep: _Prepared, options:
     client = DutClient(target.open(), transcript=transcript)
     try:
         out = performance_run(client, image, prep.data, options.inferences, options.warmup, prep.expected,
-                              lambda: reference_layer_outputs(str(prep.ref.path), prep.graph, prep.data),
-                              target.instructions_per_s, options.timeout_s)
+                              lambda: reference_layer_outputs(str(prep.ref.path), prep.graph, prep.inputs),
+                              target.instructions_per_s, options.timeout_s,
+                              more_inputs=prep.inputs[1:], more_expected=prep.expected_all[1:])
     except TargetTimeout as exc:
         path, hint = target.logs()
         exc.log_path = exc.log_path or path
@@ -227,7 +241,8 @@ def _energy(board: BoardSpec, graph: Graph, model_id: str, prep: _Prepared, opti
             target.load(image)
             client = DutClient(target.open())
             plan = EnergyPlan(per_block, options.warmup, options.energy_windows, layers, min_window_s)
-            return energy_run(client, meter, image, prep.data, plan, target.instructions_per_s)
+            data = prep.data if len(prep.inputs) == 1 else prep.inputs
+            return energy_run(client, meter, image, data, plan, target.instructions_per_s)
 
     whole = measured("inference")
     extra["energy"] = {"meter": options.energy, "windows": len(whole.windows), "inferences_per_window": per_block,
@@ -247,9 +262,12 @@ def _energy(board: BoardSpec, graph: Graph, model_id: str, prep: _Prepared, opti
 def _record(base: RunRecord, perf: _Performance, prep: _Prepared, image: FirmwareImage, board: BoardSpec,
             energy: EnergyReading | None, transcript: list[str]) -> RunRecord:
     output, divergence = perf.output.output, perf.output.divergence
-    matches = output == prep.expected
-    error = None if matches else _mismatch_error(output, prep.expected, divergence)
+    outputs = list(perf.output.outputs) or [output]
+    matches = outputs == prep.expected_all
+    error = None if matches else _mismatch_errors(outputs, prep.expected_all, divergence)
+    several = len(prep.expected_all) > 1
     record = replace(base, status="ok" if matches else "mismatch", error=error, output_hex=output.hex(),
+                     outputs_hex=[o.hex() for o in outputs] if several else None,
                      matches_reference=matches,
                      first_diverging_layer=divergence.layer if divergence is not None else None)
     readings = [*perf.readings, *([energy] if energy is not None else [])]
@@ -278,10 +296,14 @@ def _record(base: RunRecord, perf: _Performance, prep: _Prepared, image: Firmwar
 
 def _prepare(ref: ModelRef, options: RunOptions) -> _Prepared:
     graph = load_model(ref.path)
-    data = options.input_bytes if options.input_bytes is not None else default_input(graph, options.seed)
-    if len(data) != graph.input.nbytes:
-        raise HarnessError(f"input of {len(data)} bytes; model {ref.id} takes {graph.input.nbytes}")
-    return _Prepared(ref, graph, data, reference_output(str(ref.path), graph, data))
+    if options.input_bytes is not None and len(graph.inputs) > 1:
+        raise HarnessError(f"one input given; model {ref.id} takes {len(graph.inputs)} (a run of a model of "
+                           "several inputs draws them from the seed)")
+    inputs = [options.input_bytes] if options.input_bytes is not None else default_inputs(graph, options.seed)
+    if len(inputs[0]) != graph.input.nbytes:
+        raise HarnessError(f"input of {len(inputs[0])} bytes; model {ref.id} takes {graph.input.nbytes}")
+    expected = reference_outputs(str(ref.path), graph, inputs)
+    return _Prepared(ref, graph, inputs[0], expected[0], inputs, expected)
 
 
 def run_model(model: str | Path | ModelRef, board: BoardSpec, options: RunOptions = RunOptions(),
@@ -310,8 +332,10 @@ def run_model(model: str | Path | ModelRef, board: BoardSpec, options: RunOption
         if ref.source:
             extra["model_source"] = ref.source   # e.g. "official file from the cache /x/kws_ref_model.tflite"
         prep = _prepare(ref, options)
-        base = replace(base, model_sha256=prep.graph.sha256, input_sha256=hashlib.sha256(prep.data).hexdigest(),
-                       reference_hex=prep.expected.hex())
+        base = replace(base, model_sha256=prep.graph.sha256,
+                       input_sha256=hashlib.sha256(b"".join(prep.inputs)).hexdigest(),
+                       reference_hex=prep.expected.hex(),
+                       references_hex=[e.hex() for e in prep.expected_all] if len(prep.expected_all) > 1 else None)
         target = _create_target(target_kind, board, options)
         build = options.build if target.semihosting else replace(options.build, semihosting=False)
         image = build_firmware(prep.graph, board, prep.ref.id, build)

@@ -24,6 +24,12 @@ void bench_kernel_reshape(const bench_copy_params_t *p, uint8_t *arena);
 void bench_kernel_mean(const bench_mean_params_t *p, uint8_t *arena);
 void bench_kernel_pad(const bench_pad_params_t *p, uint8_t *arena);
 void bench_kernel_concatenation(const bench_concat_params_t *p, uint8_t *arena);
+void bench_kernel_concatenation_constant(const bench_concat_const_params_t *p, uint8_t *arena);
+void bench_kernel_reduce_sum(const bench_reduce_params_t *p, uint8_t *arena);
+void bench_kernel_resize_bilinear(const bench_resize_bilinear_params_t *p, uint8_t *arena);
+void bench_kernel_batch_matmul(const bench_batch_matmul_params_t *p, uint8_t *arena);
+void bench_kernel_transpose_conv(const bench_transpose_conv_params_t *p, uint8_t *arena);
+void bench_kernel_split(const bench_split_params_t *p, uint8_t *arena);
 void bench_kernel_requantize(const bench_requantize_params_t *p, uint8_t *arena);
 void bench_kernel_dequantize(const bench_dequantize_params_t *p, uint8_t *arena);
 void bench_kernel_quantize_from_float(const bench_dequantize_params_t *p, uint8_t *arena);
@@ -44,6 +50,18 @@ void bench_kernel_log_softmax(const bench_log_softmax_params_t *p, uint8_t *aren
 void bench_kernel_strided_copy(const bench_strided_copy_params_t *p, uint8_t *arena);
 void bench_kernel_gather(const bench_gather_params_t *p, uint8_t *arena);
 void bench_kernel_resize_nearest_neighbor(const bench_resize_nn_params_t *p, uint8_t *arena);
+/* int16 activations (TFLite's 16x8 quantization): int16_edges.c, fully_connected_16x8.c, binary_int16.c,
+ * conv_16x8.c */
+void bench_kernel_requantize_int8_to_int16(const bench_requantize_params_t *p, uint8_t *arena);
+void bench_kernel_requantize_int16_to_int8(const bench_requantize_params_t *p, uint8_t *arena);
+void bench_kernel_requantize_int16(const bench_requantize_params_t *p, uint8_t *arena);
+void bench_kernel_quantize_from_float_to_int16(const bench_dequantize_params_t *p, uint8_t *arena);
+void bench_kernel_dequantize_int16(const bench_dequantize_params_t *p, uint8_t *arena);
+void bench_kernel_fully_connected_16x8(const bench_fc16_params_t *p, uint8_t *arena);
+void bench_kernel_add_int16(const bench_binary_params_t *p, uint8_t *arena);
+void bench_kernel_mul_int16(const bench_binary_params_t *p, uint8_t *arena);
+void bench_kernel_conv_2d_16x8(const bench_conv16_params_t *p, uint8_t *arena);
+void bench_kernel_depthwise_conv_2d_16x8(const bench_conv16_params_t *p, uint8_t *arena);
 
 #ifdef __cplusplus
 }

@@ -106,6 +106,58 @@ typedef struct {
     const uint32_t *chunk_bytes;    /* [n_inputs]: bytes each input contributes per outer step */
 } bench_concat_params_t;
 
+/* CONCATENATION with constant inputs: in_flash[k] != 0 puts input k at in_offsets[k] of consts (flash). */
+typedef struct {
+    uint32_t out_offset;
+    uint32_t n_inputs, outer;
+    const uint32_t *in_offsets;     /* [n_inputs]: arena offset, or offset into consts */
+    const uint32_t *chunk_bytes;    /* [n_inputs] */
+    const uint8_t *in_flash;        /* [n_inputs] */
+    const int8_t *consts;
+} bench_concat_const_params_t;
+
+/* MEAN (any axes) and SUM: dims 0..kept-1 index the output in order, dims kept..4 are summed;
+ * stride[d] is in input elements. y = clamp(MBQM(sum(x - input_zero_point), multiplier, shift) + z_y). */
+typedef struct {
+    uint32_t in_offset, out_offset;
+    uint32_t count[5], stride[5];
+    uint32_t kept, outputs, reduced;
+    int32_t input_zero_point, output_zero_point, multiplier, shift;
+} bench_reduce_params_t;
+
+/* RESIZE_BILINEAR: per output row and column, (lower index, upper index, weight of the upper in 1/1024),
+ * computed by the generator as TFLM's int8 kernel does. */
+typedef struct {
+    uint32_t in_offset, out_offset;
+    uint32_t batches, in_h, in_w, channels, out_h, out_w;
+    const int32_t *rows;            /* [out_h][3] */
+    const int32_t *cols;            /* [out_w][3] */
+} bench_resize_bilinear_params_t;
+
+/* BATCH_MATMUL: an operand is in the arena at *_offset, or in flash at *_data when that is not NULL.
+ * Batch strides are 0 along a broadcast dim; the steps (in elements) encode adj_x and adj_y. */
+typedef struct {
+    uint32_t lhs_offset, rhs_offset, out_offset;
+    const int8_t *lhs_data, *rhs_data;
+    uint32_t batch[3], lhs_batch_stride[3], rhs_batch_stride[3];
+    uint32_t rows, cols, depth;
+    uint32_t lhs_row_step, lhs_depth_step, rhs_depth_step, rhs_col_step;
+    int32_t lhs_zero_point, rhs_zero_point, output_zero_point;
+    int32_t output_multiplier, output_shift;
+} bench_batch_matmul_params_t;
+
+/* TRANSPOSE_CONV: weights [out_c][k_h][k_w][in_c] in flash, per-channel requantization. */
+typedef struct {
+    uint32_t in_offset, out_offset;
+    const int8_t *weights;
+    const int32_t *bias;            /* [out_c] */
+    const int32_t *multiplier;      /* [out_c] */
+    const int8_t *shift;            /* [out_c] */
+    uint32_t batches, in_h, in_w, in_c, out_h, out_w, out_c, k_h, k_w;
+    uint32_t stride_h, stride_w, pad_h, pad_w;
+    int32_t input_zero_point, output_zero_point;
+} bench_transpose_conv_params_t;
+
 /* QUANTIZE (int8 -> int8), RELU and RELU6: an affine rescale and a clamp. */
 typedef struct {
     uint32_t in_offset, out_offset, count;
@@ -190,6 +242,39 @@ typedef struct {
     const uint32_t *cols;           /* [out_w] */
 } bench_resize_nn_params_t;
 
+/* SPLIT, SPLIT_V and UNPACK: per outer step, output k takes the next chunk_bytes[k] input bytes. */
+typedef struct {
+    uint32_t in_offset;
+    uint32_t n_outputs, outer;
+    const uint32_t *out_offsets;    /* [n_outputs] */
+    const uint32_t *chunk_bytes;    /* [n_outputs] */
+} bench_split_params_t;
+
+/* FULLY_CONNECTED 16x8: int16 input and output (zero point 0), int8 symmetric
+ * weights per tensor, int64 bias; the sum is taken in int64 (TFLite's 16x8). */
+typedef struct {
+    uint32_t in_offset, out_offset;
+    const int8_t *weights;          /* [out_depth][in_depth] */
+    const int64_t *bias;            /* [out_depth] or NULL */
+    uint32_t batches, in_depth, out_depth;
+    int32_t output_multiplier, output_shift; /* shift in [-31, 7] */
+    int32_t act_min, act_max;
+} bench_fc16_params_t;
+
+/* CONV_2D and DEPTHWISE_CONV_2D 16x8: int16 activations (zero point 0), int8
+ * symmetric weights per channel, int64 bias, int64 sums; geometry as in
+ * bench_conv_params_t. */
+typedef struct {
+    uint32_t in_offset, out_offset;
+    const int8_t *weights;
+    const int64_t *bias;            /* [out_c] or NULL */
+    const int32_t *multiplier;      /* [out_c] */
+    const int8_t *shift;            /* [out_c], each in [-31, 7] */
+    uint16_t in_h, in_w, in_c, out_h, out_w, out_c;
+    uint16_t k_h, k_w, stride_h, stride_w, dilation_h, dilation_w, pad_h, pad_w, depth_multiplier;
+    int32_t act_min, act_max;
+} bench_conv16_params_t;
+
 typedef struct {
     bench_op_t op;
     uint32_t out_offset, out_bytes; /* where this layer's output lives in the arena */
@@ -204,6 +289,11 @@ typedef struct {
         const bench_mean_params_t *mean;
         const bench_pad_params_t *pad;
         const bench_concat_params_t *concat;
+        const bench_concat_const_params_t *concat_const;
+        const bench_reduce_params_t *reduce;
+        const bench_resize_bilinear_params_t *resize_bilinear;
+        const bench_batch_matmul_params_t *batch_matmul;
+        const bench_transpose_conv_params_t *transpose_conv;
         const bench_requantize_params_t *requantize;
         const bench_dequantize_params_t *dequantize;
         const bench_sigmoid_params_t *sigmoid;
@@ -214,6 +304,9 @@ typedef struct {
         const bench_strided_copy_params_t *strided_copy;
         const bench_gather_params_t *gather;
         const bench_resize_nn_params_t *resize_nn;
+        const bench_fc16_params_t *fc16;
+        const bench_conv16_params_t *conv16;
+        const bench_split_params_t *split;
     } p;
 } bench_layer_t;
 

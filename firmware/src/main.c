@@ -9,7 +9,14 @@
  * tooling): raw binary in blocks of HIL_LOAD_BLOCK_BYTES, each followed by its
  * CRC-32 (zlib's, 4 bytes little-endian) and acknowledged. Its bytes are read
  * straight from the UART, never through the command-line parser, so '%', CR
- * and LF are data there. `profile` advertises it (`m-hil-fast-load`). */
+ * and LF are data there. `profile` advertises it (`m-hil-fast-load`).
+ *
+ * A model with several graph inputs or outputs (model.h defines BENCH_N_INPUTS)
+ * adds `hil-input K`: the next load (`db load N` and its chunks, or `hil-load N`)
+ * writes input K; every load returns the selection to input 0, so MLPerf Tiny
+ * tooling, which knows no `hil-input`, loads input 0. `hil-output` then prints
+ * one `m-hil-output index=K bytes=N hex=...` line per output; `results` stays
+ * the first output's. A build for one input and one output has none of this. */
 #include <stdint.h>
 #include "bench_io.h"
 #include "bench_model.h"
@@ -91,6 +98,18 @@ static void lap(void) {
 static int8_t *input_tensor(void) { return (int8_t *)(bench_arena() + bench_model.input_offset); }
 static int8_t *output_tensor(void) { return (int8_t *)(bench_arena() + bench_model.output_offset); }
 
+#ifdef BENCH_N_INPUTS
+static uint32_t g_input_next; /* the input the next load writes (hil-input) */
+static uint32_t g_input_load; /* the input the current or last load writes */
+#define LOAD_BEGIN() (g_input_load = g_input_next, g_input_next = 0u)
+#define LOAD_BYTES() hil_input_bytes[g_input_load]
+#define LOAD_TENSOR() ((int8_t *)(bench_arena() + hil_input_offsets[g_input_load]))
+#else
+#define LOAD_BEGIN() ((void)0)
+#define LOAD_BYTES() bench_model.input_bytes
+#define LOAD_TENSOR() input_tensor()
+#endif
+
 /* Output element i as a real number. */
 static float output_value(uint32_t i) {
     const bench_model_t *m = &bench_model;
@@ -165,13 +184,14 @@ static void cmd_db(const char *args) {
     if (args[0] == 'l' && args[1] == 'o' && args[2] == 'a' && args[3] == 'd' && args[4] == ' ') {
         const char *p = args + 5;
         int32_t n = parse_uint(&p);
+        LOAD_BEGIN();
         if (n <= 0 || *p != '\0') {
             error_line("db load: byte count must be a number > 0: ", args + 5);
-        } else if ((uint32_t)n > bench_model.input_bytes) {
+        } else if ((uint32_t)n > LOAD_BYTES()) {
             bench_uart_puts("e-[db load: ");
             bench_put_u32((uint32_t)n);
             bench_uart_puts(" bytes exceed the input tensor of ");
-            bench_put_u32(bench_model.input_bytes);
+            bench_put_u32(LOAD_BYTES());
             bench_put_line(" bytes]");
         } else {
             g_db_expected = (uint32_t)n;
@@ -183,7 +203,7 @@ static void cmd_db(const char *args) {
         return;
     }
     if (streq(args, "print")) {
-        const int8_t *in = input_tensor();
+        const int8_t *in = LOAD_TENSOR();
         for (uint32_t i = 0; i < g_db_received; i += 8u) {
             bench_uart_puts("m-buffer");
             for (uint32_t j = i; j < i + 8u && j < g_db_received; ++j) {
@@ -211,7 +231,7 @@ static void cmd_db(const char *args) {
         error_line("db: more data than announced by db load", "");
         return;
     }
-    int8_t *in = input_tensor();
+    int8_t *in = LOAD_TENSOR();
     for (uint32_t i = 0; i < len; i += 2u) {
         in[g_db_received++] = (int8_t)((hex_value(args[i]) << 4) | hex_value(args[i + 1u]));
     }
@@ -230,7 +250,8 @@ static void cmd_db(const char *args) {
 static void cmd_hil_load(const char *args) {
     const char *p = args;
     const int32_t n = parse_uint(&p);
-    if (n <= 0 || *p != '\0' || (uint32_t)n > bench_model.input_bytes) {
+    LOAD_BEGIN();
+    if (n <= 0 || *p != '\0' || (uint32_t)n > LOAD_BYTES()) {
         error_line("hil-load: bad byte count: ", args);
         return;
     }
@@ -239,7 +260,7 @@ static void cmd_hil_load(const char *args) {
     bench_uart_puts("m-hil-load bytes=");
     bench_put_u32((uint32_t)n);
     bench_uart_puts("\r\n");
-    uint8_t *in = (uint8_t *)input_tensor();
+    uint8_t *in = (uint8_t *)LOAD_TENSOR();
     uint32_t len;
     for (uint32_t off = 0; off < (uint32_t)n; off += len) {
         const uint32_t left = (uint32_t)n - off;
@@ -355,6 +376,43 @@ static void cmd_hil_timing(void) {
     bench_uart_puts("\r\n");
 }
 
+#ifdef BENCH_N_INPUTS
+/* `hil-input K`: the next load writes input K (0..BENCH_N_INPUTS-1). */
+static void cmd_hil_input(const char *args) {
+    const char *p = args;
+    const int32_t k = parse_uint(&p);
+    if (k < 0 || *p != '\0' || (uint32_t)k >= BENCH_N_INPUTS) {
+        bench_uart_puts("e-[hil-input: expected an input index 0..");
+        bench_put_u32(BENCH_N_INPUTS - 1u);
+        bench_uart_puts(", got: ");
+        bench_uart_puts(args);
+        bench_put_line("]");
+        return;
+    }
+    g_input_next = (uint32_t)k;
+    bench_uart_puts("m-hil-input index=");
+    bench_put_u32((uint32_t)k);
+    bench_uart_puts(" bytes=");
+    bench_put_u32(hil_input_bytes[k]);
+    bench_uart_puts("\r\n");
+}
+
+/* one `m-hil-output index=K bytes=N hex=...` line per graph output */
+static void cmd_hil_output(void) {
+    for (uint32_t k = 0; k < BENCH_N_OUTPUTS; ++k) {
+        const uint8_t *out = bench_arena() + hil_output_offsets[k];
+        bench_uart_puts("m-hil-output index=");
+        bench_put_u32(k);
+        bench_uart_puts(" bytes=");
+        bench_put_u32(hil_output_bytes[k]);
+        bench_uart_puts(" hex=");
+        for (uint32_t i = 0; i < hil_output_bytes[k]; ++i) {
+            bench_put_hex_byte(out[i]);
+        }
+        bench_uart_puts("\r\n");
+    }
+}
+#else
 static void cmd_hil_output(void) {
     const int8_t *out = output_tensor();
     bench_uart_puts("m-hil-output bytes=");
@@ -365,6 +423,7 @@ static void cmd_hil_output(void) {
     }
     bench_uart_puts("\r\n");
 }
+#endif
 
 /* "<tag> index=<i> op=<OP>": the head of each per-layer line. */
 static void put_layer_head(const char *tag, uint32_t i) {
@@ -473,6 +532,10 @@ static void dispatch(char *line) {
         cmd_hil_timing();
     } else if (streq(line, "hil-output")) {
         cmd_hil_output();
+#ifdef BENCH_N_INPUTS
+    } else if (streq(line, "hil-input")) {
+        cmd_hil_input(args);
+#endif
     } else if (streq(line, "hil-layers")) {
         cmd_hil_layers();
     } else if (streq(line, "hil-layer-crc")) {

@@ -249,7 +249,7 @@ def firmware_sources(board: BoardSpec, ops: list[str], energy_mode: str = "off")
 def generate_checked(graph: Graph, board: BoardSpec, model_id: str) -> GeneratedModel:
     """``model.c`` and ``model.h`` for ``graph``, after the checks a build makes first.
 
-    Raises ``ModelError`` (not one input and one output buffer, an unsupported operator or value) and
+    Raises ``ModelError`` (a graph without inputs or outputs, an unsupported operator or value) and
     ``FitError`` (weights or arena too large for the board).
     """
     # load_model's check, again for graphs parsed in memory: the firmware loads one input buffer

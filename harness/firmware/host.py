@@ -173,6 +173,11 @@ class HostModel:
     def output(self, *inputs: bytes) -> bytes:
         return self.tensor(self.run_arena(list(inputs)), self.graph.outputs[0])
 
+    def outputs(self, *inputs: bytes) -> list[bytes]:
+        """Every graph output's bytes, in the graph's order, from one run on ``inputs``."""
+        arena = self.run_arena(list(inputs))
+        return [self.tensor(arena, index) for index in self.graph.outputs]
+
     def layer_outputs(self, *inputs: bytes) -> list[bytes]:
         """Each layer's output, taken right after it runs (later layers may reuse its memory); one process."""
         size, ops = self.generated.arena_bytes, self.graph.operators

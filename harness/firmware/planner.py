@@ -54,7 +54,20 @@ def _align(n: int) -> int:
 def _overlap_gaps(g: Graph, op: Operator) -> dict[int, int]:
     """Input tensor -> gap, for the inputs this operator's kernel can overwrite as it goes (its ``OpSpec.overlap``)."""
     rule = operators()[op.opcode].overlap
-    return rule(g, op) if rule is not None else {}
+    if rule is None:
+        return {}
+    # The rules count one-byte elements. An input as wide as the output (int16 activations of the 16x8
+    # variants) scales the gap by the width; a narrower output than the input keeps gap 0 of an elementwise
+    # kernel (it never writes past the input element it reads); a wider output (int8 -> int16) shares nothing.
+    out_bytes = g.tensors[op.outputs[0]].dtype.itemsize
+    gaps = {}
+    for t, gap in rule(g, op).items():
+        in_bytes = g.tensors[t].dtype.itemsize
+        if in_bytes == out_bytes:
+            gaps[t] = gap * out_bytes
+        elif gap == 0 and out_bytes < in_bytes:
+            gaps[t] = 0
+    return gaps
 
 
 def plan_memory(g: Graph) -> MemoryPlan:

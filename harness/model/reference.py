@@ -10,8 +10,10 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import importlib.metadata
+import itertools
 import os
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -19,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from harness.errors import ModelError
-from harness.model.graph import Dtype, Graph
+from harness.model.graph import Dtype, Graph, Tensor
 from harness.paths import cache_dir
 
 # Bookkeeping the interpreter keeps in its arena besides tensor data, generously: per tensor its structs,
@@ -50,14 +52,24 @@ def interpreter_arena_bytes(g: Graph) -> int:
 
 
 def default_input(g: Graph, seed: int = 0) -> bytes:
-    """Deterministic input in the graph input's own type, from ``numpy.random.default_rng(seed)``.
+    """The first graph input of ``default_inputs``."""
+    return default_inputs(g, seed)[0]
+
+
+def default_inputs(g: Graph, seed: int = 0) -> list[bytes]:
+    """Deterministic inputs, one per graph input in the graph's order, each in its tensor's own type, drawn
+    one after the other from ``numpy.random.default_rng(seed)`` (so the first is the same for a model of one
+    input and of several).
 
     INT8: uniform over [-128, 127]; UINT8: over [0, 255]; FLOAT32 (read by a QUANTIZE to int8, as validated):
     float32 uniform over the real range the QUANTIZE's int8 output covers, scale * (-128 - zero_point) ..
     scale * (127 - zero_point), widened by 4 steps each side so that some values clamp; little-endian bytes.
     """
     rng = np.random.default_rng(seed)
-    x = g.input
+    return [_default_for(g, g.tensors[index], rng) for index in g.inputs]
+
+
+def _default_for(g: Graph, x: Tensor, rng: np.random.Generator) -> bytes:
     if x.dtype is Dtype.UINT8:
         return rng.integers(0, 256, size=x.shape, dtype=np.uint8).tobytes()
     if x.dtype is Dtype.FLOAT32:
@@ -79,11 +91,18 @@ def _runtime() -> ModuleType:
     return module
 
 
-def _invoke(runtime: ModuleType, model_path: str, g: Graph, input_bytes: bytes, **settings: Any) -> Any:
-    """An interpreter that has run one inference on ``input_bytes``."""
+def _as_list(inputs: bytes | Sequence[bytes]) -> list[bytes]:
+    return [inputs] if isinstance(inputs, bytes | bytearray) else list(inputs)
+
+
+def _invoke(runtime: ModuleType, model_path: str, g: Graph, inputs: Sequence[bytes], **settings: Any) -> Any:
+    """An interpreter that has run one inference on ``inputs``, one per graph input."""
+    if len(inputs) != len(g.inputs):
+        raise ModelError(f"model {model_path}: {len(inputs)} inputs given; it takes {len(g.inputs)}")
     interpreter = runtime.Interpreter.from_file(model_path, arena_size=interpreter_arena_bytes(g), **settings)
-    x = np.frombuffer(input_bytes, dtype=g.input.dtype.numpy).reshape(g.input.shape)
-    interpreter.set_input(x, 0)
+    for k, (index, data) in enumerate(zip(g.inputs, inputs)):
+        t = g.tensors[index]
+        interpreter.set_input(np.frombuffer(data, dtype=t.dtype.numpy).reshape(t.shape), k)
     interpreter.invoke()
     return interpreter
 
@@ -111,14 +130,16 @@ def _tflm_version() -> str:
         return "unknown"
 
 
-def _cache_path(model_path: str, input_bytes: bytes) -> Path | None:
-    """The cache entry for this model file and input, or None when the file cannot be read (the
-    interpreter then reports it)."""
+def _cache_path(model_path: str, inputs: Sequence[bytes]) -> Path | None:
+    """The cache entry for this model file and inputs, or None when the file cannot be read (the
+    interpreter then reports it). One input is keyed by its sha256; several by the sha256 of each one's
+    length (8 bytes little-endian) and bytes in turn."""
     try:
         model_sha256 = hashlib.sha256(Path(model_path).read_bytes()).hexdigest()
     except OSError:
         return None
-    input_sha256 = hashlib.sha256(input_bytes).hexdigest()
+    key = inputs[0] if len(inputs) == 1 else b"".join(len(x).to_bytes(8, "little") + x for x in inputs)
+    input_sha256 = hashlib.sha256(key).hexdigest()
     version = "".join(c if c.isalnum() or c in ".-_" else "_" for c in _tflm_version())
     return reference_cache_dir() / model_sha256 / f"{input_sha256}-tflm-{version}.bin"
 
@@ -152,36 +173,51 @@ def _write_cached(path: Path, payload: bytes) -> None:
                 os.unlink(tmp)
 
 
-def reference_output(model_path: str, g: Graph, input_bytes: bytes, *, cache: bool = True) -> bytes:
-    """Output bytes of the host interpreter for ``input_bytes``, in the output tensor's own type
-    (int8, or float32 for a model ending in DEQUANTIZE); raises ``ModelError``.
+def reference_output(model_path: str, g: Graph, input_bytes: bytes | Sequence[bytes], *,
+                     cache: bool = True) -> bytes:
+    """The first graph output of ``reference_outputs``."""
+    return reference_outputs(model_path, g, input_bytes, cache=cache)[0]
+
+
+def reference_outputs(model_path: str, g: Graph, inputs: bytes | Sequence[bytes], *,
+                      cache: bool = True) -> list[bytes]:
+    """Each graph output's bytes from the host interpreter for ``inputs`` (one per graph input; bytes for
+    a model of one), each in its tensor's own type (int8, or float32 for a model ending in DEQUANTIZE);
+    raises ``ModelError``.
 
     With ``cache`` (the default), an answer kept in ``reference_cache_dir()`` for the same model file,
-    input and tflite-micro version is returned without running the interpreter; a corrupt entry is
+    inputs and tflite-micro version is returned without running the interpreter; a corrupt entry is
     ignored and rewritten.
     """
-    path = _cache_path(model_path, input_bytes) if cache else None
+    inputs = _as_list(inputs)
+    sizes = [g.tensors[t].nbytes for t in g.outputs]
+    path = _cache_path(model_path, inputs) if cache else None
     if path is not None:
-        cached = _read_cached(path, g.output.nbytes)
+        cached = _read_cached(path, sum(sizes))
         if cached is not None:
-            return cached
-    out = _interpret(model_path, g, input_bytes)
+            starts = np.cumsum([0, *sizes])
+            return [cached[a:b] for a, b in itertools.pairwise(starts)]
+    out = _interpret(model_path, g, inputs[0] if len(inputs) == 1 else inputs)
     if path is not None:
-        _write_cached(path, out)
+        _write_cached(path, b"".join(out))
     return out
 
 
-def _interpret(model_path: str, g: Graph, input_bytes: bytes) -> bytes:
+def _interpret(model_path: str, g: Graph, inputs: bytes | Sequence[bytes]) -> list[bytes]:
+    """Every output's bytes for ``inputs`` (bytes: the one input of a model of one)."""
     runtime = _runtime()
     try:
-        interpreter = _invoke(runtime, model_path, g, input_bytes)
-        output = interpreter.get_output(0)
+        interpreter = _invoke(runtime, model_path, g, _as_list(inputs))
+        outputs = [interpreter.get_output(k) for k in range(len(g.outputs))]
+    except ModelError:
+        raise
     except Exception as exc:  # the interpreter raises RuntimeError and others
         raise ModelError(f"model {model_path}: the tflite-micro host interpreter failed: {exc}") from exc
-    return _raw_bytes(output, g.output.dtype.numpy, f"model {model_path}: output tensor {g.output.index}")
+    return [_raw_bytes(y, g.tensors[t].dtype.numpy, f"model {model_path}: output tensor {t}")
+            for t, y in zip(g.outputs, outputs)]
 
 
-def reference_layer_outputs(model_path: str, g: Graph, input_bytes: bytes) -> list[bytes]:
+def reference_layer_outputs(model_path: str, g: Graph, input_bytes: bytes | Sequence[bytes]) -> list[bytes]:
     """Each operator's output tensor bytes from the host interpreter, in execution order.
 
     One inference with ``kPreserveAllTensors``, so every intermediate tensor survives it;
@@ -195,7 +231,7 @@ def reference_layer_outputs(model_path: str, g: Graph, input_bytes: bytes) -> li
             raise ModelError(f"model {model_path}: operator {op.index} ({op.opcode}) has no output tensor "
                              f"among the {len(g.tensors)} tensors")
     try:
-        interpreter = _invoke(runtime, model_path, g, input_bytes,
+        interpreter = _invoke(runtime, model_path, g, _as_list(input_bytes),
                               intrepreter_config=runtime.InterpreterConfig.kPreserveAllTensors)
         tensors = [interpreter.GetTensor(op.outputs[0], 0)["tensor_data"] for op in g.operators]
     except Exception as exc:  # RuntimeError from the interpreter, KeyError if the dict changes shape

@@ -26,10 +26,9 @@ __all__ = ["conv_output_size", "graph_io_problem", "join_problems", "operator_pr
            "tensor_label", "validate", "window_padding"]
 
 
-RUN_IO = ("exactly 1 input and exactly 1 output are supported (the firmware loads one input buffer, as the "
-          "MLPerf Tiny protocol does, and returns one output)")
-HOST_IO = ("at least 1 input and exactly 1 output are supported (several inputs only in the host build of the "
-           "kernels; a run on the firmware takes exactly 1 input)")
+RUN_IO = ("at least 1 input and at least 1 output are required (the firmware loads each input in turn and "
+          "reports each output: harness.protocol)")
+HOST_IO = RUN_IO
 
 # The converter settings that make a float model an int8 one (TensorFlow's post-training quantization).
 INT8_CONVERTER = ("converter.optimizations = [tf.lite.Optimize.DEFAULT] with a representative dataset "
@@ -44,18 +43,18 @@ NPU_CUSTOM_CODES = {
 }
 
 
-def graph_io_problem(g: Graph, *, several_inputs: bool = False) -> str | None:
+def graph_io_problem(g: Graph, *, several_inputs: bool = True) -> str | None:
     """Why ``g`` has graph inputs or outputs the compiler cannot feed or read; None when it has not.
 
-    A run feeds one input buffer and reads one output: exactly 1 input and exactly 1 output. With
-    ``several_inputs`` more inputs pass, which only the host build of the kernels can feed (the operator
-    tests). The loader and ``build_firmware`` both ask this, so the two say the same thing.
+    Any number of inputs and outputs, at least one of each: the firmware loads each input in turn and
+    reports each output (our protocol extension, ``harness.protocol``); MLPerf Tiny tooling sees the first
+    input and the first output. ``several_inputs`` is kept for callers of the time when only the host build
+    took several inputs; it changes nothing. The loader and ``build_firmware`` both ask this.
     """
-    inputs_ok = len(g.inputs) >= 1 if several_inputs else len(g.inputs) == 1
-    if inputs_ok and len(g.outputs) == 1:
+    del several_inputs
+    if g.inputs and g.outputs:
         return None
-    return (f"{count(len(g.inputs), 'input')} and {count(len(g.outputs), 'output')}; "
-            f"{HOST_IO if several_inputs else RUN_IO}")
+    return f"{count(len(g.inputs), 'input')} and {count(len(g.outputs), 'output')}; {RUN_IO}"
 
 
 def join_problems(found: list[str]) -> str:
@@ -134,7 +133,7 @@ def _graph_dtype_problems(g: Graph, skip: set[int]) -> list[str]:
             continue  # the QUANTIZE's own check names anything wrong with it
         found.append(f"graph input {tensor_label(t)} is {t.dtype.name}; INT8 is required, or FLOAT32 or UINT8 "
                      f"read only by QUANTIZE: convert with {INT8_CONVERTER}")
-    for index in g.outputs[:1]:
+    for index in g.outputs:
         y = g.tensors[index]
         producer = next((op for op in g.operators if index in op.outputs), None)
         if producer is not None and producer.index in skip:
@@ -195,12 +194,14 @@ def problems(g: Graph, *, several_inputs: bool) -> list[str]:
             continue
         if op.index in skip:
             continue
-        if len(op.outputs) != 1 or not op.inputs:
-            found.append(f"operator {op.index} ({op.opcode}) has {count(len(op.inputs), 'input')} and "
-                         f"{count(len(op.outputs), 'output')}; expected at least 1 input and exactly 1 output")
-            continue
         op_def = lookup(op.opcode)
         assert op_def is not None  # operator_problem said so
+        outputs_ok = len(op.outputs) >= 1 if op_def.several_outputs else len(op.outputs) == 1
+        if not outputs_ok or not op.inputs:
+            found.append(f"operator {op.index} ({op.opcode}) has {count(len(op.inputs), 'input')} and "
+                         f"{count(len(op.outputs), 'output')}; expected at least 1 input and "
+                         f"{'at least' if op_def.several_outputs else 'exactly'} 1 output")
+            continue
         try:
             op_def.check(g, op)
         except ModelError as exc:

@@ -46,6 +46,7 @@ class OpSpec:
     overlap: Overlap | None = None
     aliases_input: bool = False
     scores_output: bool = False      # a probability distribution: a model ending in it reports scores
+    several_outputs: bool = False    # writes every one of its output tensors (SPLIT), each its own buffer
     # A kernel for some tensor types of another operator: the TFLite name it serves (its ``select`` picks
     # this spec by name); never looked up by a model's opcode, and not listed as supported on its own. The
     # code generator and the build use the variant; the check and the planner rules (overlap, aliases_input)

@@ -1,16 +1,19 @@
 """ADD and MUL of two int8 activations, with NumPy broadcasting up to rank 4. With a constant operand they run
-as the variants ADD_CONSTANT_OPERAND and MUL_CONSTANT_OPERAND (harness.ops.arith), which read it from flash."""
+as the variants ADD_CONSTANT_OPERAND and MUL_CONSTANT_OPERAND (harness.ops.arith), which read it from flash;
+with int16 inputs as ADD_INT16 and MUL_INT16 (harness.ops.binary_int16)."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import tflite
 
 from harness.model.graph import Graph, Operator, Tensor
 from harness.model.quant import activation_range, add_params, check_int, quantize_multiplier
 from harness.ops.base import OpSpec
-from harness.ops.checks import activation, activation_tensor, fail
+from harness.ops.binary_int16 import check_int16
+from harness.ops.checks import activation, activation_tensor, fail, is_int16
 from harness.ops.emit import Emitter, c_int, c_list, rank4, requant
 from harness.ops.operands import constant_variant, elementwise_in_arena, two_operands
 
@@ -29,6 +32,9 @@ def _broadcast_shape(op: Operator, a: tuple[int, ...], b: tuple[int, ...]) -> tu
 
 
 def check(g: Graph, op: Operator) -> None:
+    if is_int16(g, op):
+        check_int16(g, op)
+        return
     a, b = two_operands(g, op, "first input", "second input")  # at most one constant
     y = activation_tensor(g, op, op.outputs[0], "output")
     shape = _broadcast_shape(op, a.shape, b.shape)
@@ -79,11 +85,21 @@ def emit_mul(e: Emitter, op: Operator, p: str) -> int:
     return _emit(e, op, p, add=False)
 
 
+def _select(name: str) -> Callable[[Graph, Operator], str]:
+    """``<name>_INT16`` for int16 inputs, ``<name>_CONSTANT_OPERAND`` with a constant input, else ``name``."""
+    constant = constant_variant(f"{name}_CONSTANT_OPERAND")
+
+    def select(g: Graph, op: Operator) -> str:
+        return f"{name}_INT16" if is_int16(g, op) else constant(g, op)
+
+    return select
+
+
 OPS = (
     OpSpec("ADD", tflite.BuiltinOperator.ADD, 5, check, emit_add, kernel="bench_kernel_add", params="binary",
           sources=("binary.c",), options=("AddOptions", (("activation", "FusedActivationFunction", 0),)),
-          overlap=elementwise_in_arena, select=constant_variant("ADD_CONSTANT_OPERAND")),
+          overlap=elementwise_in_arena, select=_select("ADD")),
     OpSpec("MUL", tflite.BuiltinOperator.MUL, 6, check, emit_mul, kernel="bench_kernel_mul", params="binary",
           sources=("binary.c",), options=("MulOptions", (("activation", "FusedActivationFunction", 0),)),
-          overlap=elementwise_in_arena, select=constant_variant("MUL_CONSTANT_OPERAND")),
+          overlap=elementwise_in_arena, select=_select("MUL")),
 )

@@ -1,7 +1,8 @@
 """Checks that several operators share, for their ``OpSpec.check`` (``harness.model.support.validate``
 runs them on the parsed graph). Code after these checks (quantization math, code generation, kernels)
-trusts them: activations are int8 with per-tensor quantization, weights constant int8, biases constant
-int32, and every scale the compiler reads is > 0 with its zero point in -128..127.
+trusts them: activations are int8 with per-tensor quantization (or, where an operator takes TFLite's 16x8
+quantization, int16 per tensor with zero point 0), weights constant int8, biases constant int32 (int64 for
+16x8), and every scale the compiler reads is > 0 with its zero point in -128..127.
 """
 
 from __future__ import annotations
@@ -27,13 +28,18 @@ def tensor_label(t: Tensor) -> str:
     return f"tensor {t.index} ({t.name!r})"
 
 
-def activation_tensor(g: Graph, op: Operator, index: int, role: str) -> Tensor:
+def activation_tensor(g: Graph, op: Operator, index: int, role: str, *, int16: bool = False) -> Tensor:
+    """An activation: INT8 per tensor, or with ``int16`` also INT16 per tensor with zero point 0 (TFLite's
+    16x8 quantization: int16 activations are symmetric)."""
     if index < 0:
         raise fail(op, f"{role} tensor is missing")
     t = g.tensors[index]
     what = f"{role} {tensor_label(t)}"
+    if int16 and t.dtype is Dtype.INT16:
+        return _int16_activation(op, t, what)
     if t.dtype is not Dtype.INT8:
-        raise fail(op, f"{what} is {t.dtype.name}; only INT8 activations are supported")
+        accepted = "INT8 and INT16 (16x8)" if int16 else "INT8"
+        raise fail(op, f"{what} is {t.dtype.name}; only {accepted} activations are supported")
     if t.quant is None or t.quant.per_channel:
         scales = 0 if t.quant is None else len(t.quant.scale)
         raise fail(op, f"{what} has {count(scales, 'scale')}; activations need per-tensor quantization "
@@ -45,6 +51,27 @@ def activation_tensor(g: Graph, op: Operator, index: int, role: str) -> Tensor:
     if t.is_constant:
         raise fail(op, f"{what} is constant; constant activations are not supported")
     return t
+
+
+def _int16_activation(op: Operator, t: Tensor, what: str) -> Tensor:
+    if t.quant is None or t.quant.per_channel:
+        scales = 0 if t.quant is None else len(t.quant.scale)
+        raise fail(op, f"{what} has {count(scales, 'scale')}; activations need per-tensor quantization "
+                        "(one scale and one zero point)")
+    if not t.quant.scale[0] > 0:
+        raise fail(op, f"{what} has scale {t.quant.scale[0]}; expected > 0")
+    if t.quant.zero_point[0] != 0:
+        raise fail(op, f"{what} is INT16 with zero point {t.quant.zero_point[0]}; INT16 activations need zero "
+                        "point 0 (symmetric, as TFLite's 16x8 quantization makes them)")
+    if t.is_constant:
+        raise fail(op, f"{what} is constant; constant activations are not supported")
+    return t
+
+
+def is_int16(g: Graph, op: Operator, index: int = 0) -> bool:
+    """Whether input ``index`` of ``op`` is an INT16 tensor (selects a 16x8 kernel variant)."""
+    return 0 <= index < len(op.inputs) and 0 <= op.inputs[index] < len(g.tensors) and \
+        g.tensors[op.inputs[index]].dtype is Dtype.INT16
 
 
 def weights(g: Graph, op: Operator, index: int, rank: int, channels_axis: int) -> Tensor:
@@ -76,12 +103,13 @@ def symmetric(op: Operator, w: Tensor, accepted: str) -> None:
             raise fail(op, f"weights {tensor_label(w)} has zero point {zero_point} (channel {c}); {accepted}")
 
 
-def bias(g: Graph, op: Operator, index: int, channels: int) -> None:
+def bias(g: Graph, op: Operator, index: int, channels: int, dtype: Dtype = Dtype.INT32) -> None:
+    """A constant bias of ``channels`` elements: INT32, or INT64 as TFLite gives 16x8 CONV_2D and FULLY_CONNECTED."""
     if index < 0:
         return
     t = g.tensors[index]
-    if not t.is_constant or t.dtype is not Dtype.INT32 or t.elements != channels:
-        raise fail(op, f"bias must be a constant INT32 tensor of {channels} elements; got {tensor_label(t)}, "
+    if not t.is_constant or t.dtype is not dtype or t.elements != channels:
+        raise fail(op, f"bias must be a constant {dtype.name} tensor of {channels} elements; got {tensor_label(t)}, "
                         f"{t.dtype.name} {list(t.shape)}{'' if t.is_constant else ' (not constant)'}")
 
 

@@ -1,5 +1,5 @@
 """CONV_2D (weights OHWI) and DEPTHWISE_CONV_2D (weights 1HWO): NHWC, batch 1, symmetric int8 weights
-per channel, int32 bias."""
+per channel, int32 bias. INT16 inputs run as the 16x8 variants (harness.ops.conv_16x8)."""
 
 from __future__ import annotations
 
@@ -18,16 +18,21 @@ from harness.ops.checks import (
     bias,
     check_window,
     fail,
+    is_int16,
     nhwc_batch1,
     symmetric,
     weights,
     window_padding,
 )
+from harness.ops.conv_16x8 import check_conv_2d_16x8, check_depthwise_conv_2d_16x8
 from harness.ops.emit import Emitter, c_int, wrap_int32
 from harness.ops.overlap import window_gap
 
 
 def check_conv_2d(g: Graph, op: Operator) -> None:
+    if is_int16(g, op):
+        check_conv_2d_16x8(g, op)
+        return
     x = activation_tensor(g, op, op.inputs[0], "input")
     w = weights(g, op, op.inputs[1], 4, 0)
     y = activation_tensor(g, op, op.outputs[0], "output")
@@ -43,6 +48,9 @@ def check_conv_2d(g: Graph, op: Operator) -> None:
 
 
 def check_depthwise_conv_2d(g: Graph, op: Operator) -> None:
+    if is_int16(g, op):
+        check_depthwise_conv_2d_16x8(g, op)
+        return
     x = activation_tensor(g, op, op.inputs[0], "input")
     w = weights(g, op, op.inputs[1], 4, 3)
     y = activation_tensor(g, op, op.outputs[0], "output")
@@ -112,6 +120,10 @@ def overlap(g: Graph, op: Operator) -> dict[int, int]:
     return {op.inputs[0]: gap}
 
 
+def _select(g: Graph, op: Operator) -> str:
+    return f"{op.opcode}_16X8" if is_int16(g, op) else op.opcode
+
+
 _WINDOW = (("padding", "Padding", 0), ("stride_w", "StrideW", 1), ("stride_h", "StrideH", 1))
 _DILATION = (("dilation_w", "DilationWFactor", 1), ("dilation_h", "DilationHFactor", 1))
 _ACTIVATION = (("activation", "FusedActivationFunction", 0),)
@@ -119,11 +131,11 @@ _ACTIVATION = (("activation", "FusedActivationFunction", 0),)
 OPS = (
     OpSpec("CONV_2D", tflite.BuiltinOperator.CONV_2D, 1, check_conv_2d, emit_conv_2d,
           kernel="bench_kernel_conv_2d", params="conv", sources=("conv_2d.c",),
-          options=("Conv2DOptions", (*_WINDOW, *_ACTIVATION, *_DILATION)), overlap=overlap),
+          options=("Conv2DOptions", (*_WINDOW, *_ACTIVATION, *_DILATION)), overlap=overlap, select=_select),
     OpSpec("DEPTHWISE_CONV_2D", tflite.BuiltinOperator.DEPTHWISE_CONV_2D, 2, check_depthwise_conv_2d,
           emit_depthwise_conv_2d, kernel="bench_kernel_depthwise_conv_2d", params="conv",
           sources=("depthwise_conv_2d.c",),
           options=("DepthwiseConv2DOptions", (*_WINDOW, ("depth_multiplier", "DepthMultiplier", 1), *_ACTIVATION,
                                               *_DILATION)),
-          overlap=overlap),
+          overlap=overlap, select=_select),
 )

@@ -1,4 +1,5 @@
-"""DEQUANTIZE int8 to float32, only as the last step, producing the graph output."""
+"""DEQUANTIZE int8 (or int16, as the variant DEQUANTIZE_INT16 in ``harness.ops.int16_edges``) to float32, only as
+the last step, producing the graph output."""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ from harness.model.graph import Dtype, Graph, Operator
 from harness.ops.base import OpSpec
 from harness.ops.checks import activation_tensor, fail
 from harness.ops.emit import Emitter, c_int
+from harness.ops.int16_edges import select_dequantize
 
 
 def check(g: Graph, op: Operator) -> None:
-    activation_tensor(g, op, op.inputs[0], "input")
+    activation_tensor(g, op, op.inputs[0], "input", int16=True)
     y = g.tensors[op.outputs[0]]
     if y.dtype is not Dtype.FLOAT32:
         raise fail(op, f"output is {y.dtype.name}; DEQUANTIZE to FLOAT32 only")
@@ -31,5 +33,5 @@ def emit(e: Emitter, op: Operator, p: str) -> int:
 
 OPS = (
     OpSpec("DEQUANTIZE", tflite.BuiltinOperator.DEQUANTIZE, 13, check, emit, kernel="bench_kernel_dequantize",
-          params="dequantize", sources=("elementwise.c",)),
+          params="dequantize", sources=("elementwise.c",), select=select_dequantize),
 )

@@ -1,4 +1,5 @@
-"""FULLY_CONNECTED: int8 weights [out_depth, in_depth], per-tensor or per-channel, int32 bias."""
+"""FULLY_CONNECTED: int8 weights [out_depth, in_depth], per-tensor or per-channel, int32 bias. An INT16 input runs
+as the variant FULLY_CONNECTED_16X8 (harness.ops.fully_connected_16x8)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,15 @@ import tflite
 from harness.model.graph import Graph, Operator
 from harness.model.quant import activation_range, conv_multipliers, fc_multiplier
 from harness.ops.base import OpSpec
-from harness.ops.checks import activation, activation_tensor, bias, fail, symmetric, weights
+from harness.ops.checks import activation, activation_tensor, bias, fail, is_int16, symmetric, weights
 from harness.ops.emit import Emitter, c_int, requant, wrap_int32
+from harness.ops.fully_connected_16x8 import check_16x8
 
 
 def check(g: Graph, op: Operator) -> None:
+    if is_int16(g, op):
+        check_16x8(g, op)
+        return
     x = activation_tensor(g, op, op.inputs[0], "input")
     w = weights(g, op, op.inputs[1], 2, 0)
     y = activation_tensor(g, op, op.outputs[0], "output")
@@ -79,5 +84,5 @@ OPS = (
           options=("FullyConnectedOptions", (
               ("activation", "FusedActivationFunction", 0), ("weights_format", "WeightsFormat", 0),
               ("keep_num_dims", "KeepNumDims", False))),
-          overlap=overlap),
+          overlap=overlap, select=lambda g, op: "FULLY_CONNECTED_16X8" if is_int16(g, op) else "FULLY_CONNECTED"),
 )

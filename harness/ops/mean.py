@@ -1,4 +1,6 @@
-"""MEAN over the two spatial axes of an NHWC tensor."""
+"""MEAN: over the two spatial axes of an NHWC tensor here (``bench_kernel_mean``), over any other axes by the
+variant ``MEAN_ANY_AXES`` of ``harness.ops.reduce`` (chosen per layer, so the firmware of a model whose MEANs
+are spatial does not change)."""
 
 from __future__ import annotations
 
@@ -7,20 +9,17 @@ import tflite
 from harness.model.graph import Graph, Operator
 from harness.model.quant import ANY_MULTIPLIER_RANGE, mean_multiplier
 from harness.ops.base import OpSpec
-from harness.ops.checks import activation_tensor, constant_ints, fail
 from harness.ops.emit import Emitter, c_int, requant
+from harness.ops.reduce import is_spatial, reduced_axes
 
 
 def check(g: Graph, op: Operator) -> None:
-    x = activation_tensor(g, op, op.inputs[0], "input")
-    y = activation_tensor(g, op, op.outputs[0], "output")
-    axes = sorted({a % 4 if len(x.shape) == 4 else a for a in constant_ints(g, op, op.inputs[1], "axis")})
-    if len(x.shape) != 4 or axes != [1, 2]:
-        raise fail(op, f"MEAN over axes {axes} of a rank-{len(x.shape)} input; only the two spatial axes "
-                       "[1, 2] of an NHWC input are supported")
-    b, _, _, c = x.shape
-    if y.elements != b * c:
-        raise fail(op, f"output shape {list(y.shape)}; expected {b * c} elements")
+    reduced_axes(g, op)
+
+
+def select(g: Graph, op: Operator) -> str:
+    """``MEAN`` for axes [1, 2] of a rank-4 input, else ``MEAN_ANY_AXES``."""
+    return "MEAN" if is_spatial(g, op) else "MEAN_ANY_AXES"
 
 
 def emit(e: Emitter, op: Operator, p: str) -> int:
@@ -41,5 +40,5 @@ def emit(e: Emitter, op: Operator, p: str) -> int:
 
 OPS = (
     OpSpec("MEAN", tflite.BuiltinOperator.MEAN, 9, check, emit, kernel="bench_kernel_mean", params="mean",
-          sources=("shape.c",), options=("ReducerOptions", (("keep_dims", "KeepDims", False),))),
+          sources=("shape.c",), options=("ReducerOptions", (("keep_dims", "KeepDims", False),)), select=select),
 )

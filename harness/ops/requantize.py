@@ -2,7 +2,8 @@
 
 QUANTIZE is int8 to int8 inside the graph; at the graph's edges it also takes a FLOAT32 or UINT8 graph input
 to int8 and gives int8 to a UINT8 graph output, each with a kernel of its own (``OpSpec.select`` picks the
-variant by tensor type; ``firmware/kernels/portable/quantize_edges.c``).
+variant by tensor type; ``firmware/kernels/portable/quantize_edges.c``). With int16 activations (16x8) it
+converts int8, int16 and FLOAT32 to int16 and int16 to int8 (``harness.ops.int16_edges``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from harness.model.quant import ACT_NONE, ACT_RELU, ACT_RELU6, activation_range,
 from harness.ops.base import Emit, OpSpec
 from harness.ops.checks import activation_tensor, count, fail, same_quant, tensor_label
 from harness.ops.emit import Emitter, c_int, requant
+from harness.ops.int16_edges import quantize_int16_variant
 from harness.ops.overlap import elementwise
 
 
@@ -42,11 +44,13 @@ def check_quantize(g: Graph, op: Operator) -> None:
     if x.dtype in (Dtype.FLOAT32, Dtype.UINT8) and not x.is_constant:
         _edge_tensor(g, op, x.index, "input", g.inputs)
     else:
-        activation_tensor(g, op, op.inputs[0], "input")
+        activation_tensor(g, op, op.inputs[0], "input", int16=True)
     if y.dtype is Dtype.UINT8 and x.dtype is Dtype.INT8:
         _edge_tensor(g, op, y.index, "output", g.outputs)
     else:
-        activation_tensor(g, op, op.outputs[0], "output")
+        activation_tensor(g, op, op.outputs[0], "output", int16=True)
+    if x.dtype is Dtype.UINT8 and y.dtype is Dtype.INT16:
+        raise fail(op, "QUANTIZE from UINT8 to INT16 is not supported (TFLite Micro quantizes UINT8 to INT8 only)")
     if x.shape != y.shape:
         raise fail(op, f"input {list(x.shape)} and output {list(y.shape)} differ in shape")
 
@@ -54,6 +58,8 @@ def check_quantize(g: Graph, op: Operator) -> None:
 def select_quantize(g: Graph, op: Operator) -> str:
     """The QUANTIZE kernel for the operand types ``check_quantize`` accepted."""
     x, y = g.tensors[op.inputs[0]].dtype, g.tensors[op.outputs[0]].dtype
+    if Dtype.INT16 in (x, y):
+        return quantize_int16_variant(x, y)
     if x is Dtype.FLOAT32:
         return "QUANTIZE_FROM_FLOAT"
     if x is Dtype.UINT8:

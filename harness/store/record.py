@@ -58,8 +58,11 @@ class RunRecord:
     energy_source: str | None = None
     input_sha256: str | None = None
     seed: int | None = None                # of the random input; None when the input was given
-    output_hex: str | None = None
+    output_hex: str | None = None          # the first graph output
     reference_hex: str | None = None
+    # a model of several graph outputs: each one's bytes, in the graph's order (None for one output)
+    outputs_hex: list[str] | None = None
+    references_hex: list[str] | None = None
     matches_reference: bool | None = None
     # on a mismatch: {index, op, differing_bytes, bytes, first_difference_offset} of the first layer
     # whose output differs from the host interpreter's; None when the output matches or it was not found

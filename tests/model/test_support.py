@@ -92,11 +92,11 @@ def test_softmax_with_a_wrong_output_quantization_is_refused() -> None:
     assert "operator 0 (SOFTMAX)" in msg and "scale 0.00390625" in msg
 
 
-def test_mean_over_the_channel_axis_is_refused() -> None:
-    axis = TensorDef("axis", (1,), Dtype.INT32, data=np.array([3], dtype="<i4").tobytes())
+def test_mean_over_an_axis_outside_the_input_is_refused() -> None:
+    axis = TensorDef("axis", (1,), Dtype.INT32, data=np.array([4], dtype="<i4").tobytes())
     tensors = [act("x", (1, 4, 4, 8)), axis, act("y", (1, 4, 4))]
     msg = refused(build_model(tensors, [OpDef("MEAN", (0, 1), (2,))], [0], [2]))
-    assert "MEAN over axes [3]" in msg and "[1, 2]" in msg
+    assert "operator 0 (MEAN): axis 4 for an input of rank 4; expected -4..3" in msg
 
 
 def test_pool_that_would_requantize_is_refused() -> None:
