@@ -50,6 +50,8 @@ void bench_kernel_log_softmax(const bench_log_softmax_params_t *p, uint8_t *aren
 void bench_kernel_strided_copy(const bench_strided_copy_params_t *p, uint8_t *arena);
 void bench_kernel_gather(const bench_gather_params_t *p, uint8_t *arena);
 void bench_kernel_resize_nearest_neighbor(const bench_resize_nn_params_t *p, uint8_t *arena);
+void bench_kernel_arg_max(const bench_arg_min_max_params_t *p, uint8_t *arena);  /* arg_min_max.c */
+void bench_kernel_arg_min(const bench_arg_min_max_params_t *p, uint8_t *arena);
 /* int16 activations (TFLite's 16x8 quantization): int16_edges.c, fully_connected_16x8.c, binary_int16.c,
  * conv_16x8.c */
 void bench_kernel_requantize_int8_to_int16(const bench_requantize_params_t *p, uint8_t *arena);

@@ -250,6 +250,13 @@ typedef struct {
     const uint32_t *chunk_bytes;    /* [n_outputs] */
 } bench_split_params_t;
 
+/* ARG_MAX and ARG_MIN: for each (outer, inner), the int32 index along the axis
+ * of the greatest (smallest) int8 value, the first on ties (TFLM). */
+typedef struct {
+    uint32_t in_offset, out_offset;
+    uint32_t outer, axis_size, inner;
+} bench_arg_min_max_params_t;
+
 /* FULLY_CONNECTED 16x8: int16 input and output (zero point 0), int8 symmetric
  * weights per tensor, int64 bias; the sum is taken in int64 (TFLite's 16x8). */
 typedef struct {
@@ -307,6 +314,7 @@ typedef struct {
         const bench_fc16_params_t *fc16;
         const bench_conv16_params_t *conv16;
         const bench_split_params_t *split;
+        const bench_arg_min_max_params_t *arg_min_max;
     } p;
 } bench_layer_t;
 

@@ -120,7 +120,11 @@ static float output_value(uint32_t i) {
         __builtin_memcpy(&v, (const uint8_t *)output_tensor() + 4u * i, sizeof v);
         return v;
     }
-#ifdef BENCH_OUTPUT_UINT8 /* a final QUANTIZE to uint8 */
+#if defined(BENCH_OUTPUT_INT32) /* indices from ARG_MAX or ARG_MIN: reported as they are */
+    int32_t v;
+    __builtin_memcpy(&v, (const uint8_t *)output_tensor() + 4u * i, sizeof v);
+    return (float)v;
+#elif defined(BENCH_OUTPUT_UINT8) /* a final QUANTIZE to uint8 */
     return m->output_scale * (float)((int32_t)((const uint8_t *)output_tensor())[i] - m->output_zero_point);
 #else
     return m->output_scale * (float)((int32_t)output_tensor()[i] - m->output_zero_point);
@@ -129,7 +133,11 @@ static float output_value(uint32_t i) {
 
 static void print_results(void) {
     const bench_model_t *m = &bench_model;
+#ifdef BENCH_OUTPUT_INT32 /* 4 bytes an element, as a float output */
+    const uint32_t n = m->output_bytes / 4u;
+#else
     const uint32_t n = m->output_is_float ? m->output_bytes / 4u : m->output_bytes;
+#endif
     bench_uart_puts("m-results-[");
     if (m->results_kind == BENCH_RESULTS_MSE) {
         const int8_t *in = input_tensor();

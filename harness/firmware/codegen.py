@@ -213,6 +213,8 @@ def _finish(g: Graph, e: _Emitter, plan: MemoryPlan, name: str, layers: list[Lay
         # main.c reads the graph input and output as int8 unless told they are UINT8 (QUANTIZE at the edges)
         + "".join(f"#define BENCH_{role}_UINT8 1\n" for role, t in (("INPUT", x), ("OUTPUT", y))
                   if t.dtype is Dtype.UINT8)
+        # INT32 indices (ARG_MAX, ARG_MIN): main.c reports them as numbers, 4 bytes each
+        + ("#define BENCH_OUTPUT_INT32 1\n" if y.dtype is Dtype.INT32 else "")
         + (f"\n/* several graph inputs or outputs: main.c's hil-input and hil-output (harness.protocol) */\n"
            f"#define BENCH_N_INPUTS {len(g.inputs)}u\n#define BENCH_N_OUTPUTS {len(g.outputs)}u\n"
            "extern const uint32_t hil_input_offsets[BENCH_N_INPUTS], hil_input_bytes[BENCH_N_INPUTS];\n"

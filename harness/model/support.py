@@ -7,7 +7,8 @@ graph, weights are constant int8, biases constant int32, and every scale the
 compiler reads is > 0 with its zero point in the range of its type (the loader
 has already refused scales that are not finite and zero points outside int32).
 At the graph's edges a FLOAT32 or UINT8 input may feed QUANTIZE to int8, and the
-output may be FLOAT32 from DEQUANTIZE or UINT8 from QUANTIZE.
+output may be FLOAT32 from DEQUANTIZE or UINT8 from QUANTIZE, or INT32 indices
+from ARG_MAX or ARG_MIN (``OpSpec.int_output``).
 
 ``problems`` collects every problem of a model, and ``validate`` refuses it with
 all of them in one ``ModelError``: a user converting a model learns every
@@ -141,9 +142,13 @@ def _graph_dtype_problems(g: Graph, skip: set[int]) -> list[str]:
         edge = {Dtype.FLOAT32: "DEQUANTIZE", Dtype.UINT8: "QUANTIZE"}.get(y.dtype)
         if y.dtype is Dtype.INT8 or (producer is not None and producer.opcode == edge):
             continue
+        spec = lookup(producer.opcode) if producer is not None else None
+        if y.dtype is Dtype.INT32 and spec is not None and spec.int_output:
+            continue  # indices (ARG_MAX): the operator's own check names anything wrong with them
         made_by = f" from operator {producer.index} ({producer.opcode})" if producer is not None else ""
         found.append(f"graph output {tensor_label(y)} is {y.dtype.name}{made_by}; INT8, FLOAT32 from a final "
-                     f"DEQUANTIZE or UINT8 from a final QUANTIZE is required: convert with {INT8_CONVERTER}")
+                     "DEQUANTIZE, UINT8 from a final QUANTIZE or INT32 from ARG_MAX or ARG_MIN is required: "
+                     f"convert with {INT8_CONVERTER}")
     return found
 
 

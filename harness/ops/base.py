@@ -47,6 +47,7 @@ class OpSpec:
     aliases_input: bool = False
     scores_output: bool = False      # a probability distribution: a model ending in it reports scores
     several_outputs: bool = False    # writes every one of its output tensors (SPLIT), each its own buffer
+    int_output: bool = False         # writes INT32 indices (ARG_MAX): its output may end the graph as INT32
     # A kernel for some tensor types of another operator: the TFLite name it serves (its ``select`` picks
     # this spec by name); never looked up by a model's opcode, and not listed as supported on its own. The
     # code generator and the build use the variant; the check and the planner rules (overlap, aliases_input)
