@@ -82,8 +82,9 @@ class FirmwareTiming:
     """The firmware's own timing of the last ``infer`` block (``hil-timing``).
 
     ``clock_source``: "dwt" (the DWT cycle counter) or "systick" (no DWT cycle counter, or one that
-    does not count, as under QEMU). ``cycles``: ``bench_cycles()`` per timed inference, at ``cpu_hz``,
-    for the first min(``inferences``, 32).
+    does not count, as under QEMU). ``cpu_hz``: the clock the core runs at (``bench_clock_hz``: the board's
+    rated clock, or the one its clock set-up fell back to). ``cycles``: ``bench_cycles()`` per timed
+    inference, at ``cpu_hz``, for the first min(``inferences``, 32).
     """
 
     clock_source: str

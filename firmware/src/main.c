@@ -18,6 +18,7 @@
  * one `m-hil-output index=K bytes=N hex=...` line per output; `results` stays
  * the first output's. A build for one input and one output has none of this. */
 #include <stdint.h>
+#include "bench_clock.h"
 #include "bench_io.h"
 #include "bench_model.h"
 #include "bench_platform.h"
@@ -373,7 +374,7 @@ static void cmd_hil_timing(void) {
     bench_uart_puts("m-hil-timing clock_source=");
     bench_uart_puts(bench_cycles_from_dwt() ? "dwt" : "systick");
     bench_uart_puts(" cpu_hz=");
-    bench_put_u32(BENCH_CPU_HZ);
+    bench_put_u32(bench_clock_hz); /* the clock it runs at: the rated one, or what the set-up fell back to */
     bench_uart_puts(" inferences=");
     bench_put_u32(g_infer_count);
     bench_uart_puts(" cycles=");

@@ -305,7 +305,9 @@ class HardwareTarget(Target):
         timing = parse_timing(timing_lines[-1])
         if timing.cpu_hz != self.board.clock_hz:
             raise MeasurementError(f"{where}: the firmware says it runs at cpu_hz={timing.cpu_hz}, the board file "
-                                   f"({self.board.source}) says clock_hz={self.board.clock_hz}")
+                                   f"({self.board.source}) says clock_hz={self.board.clock_hz}: its clock set-up "
+                                   "fell back (a PLL or oscillator ready flag timed out) or the board file's clock "
+                                   "is not the part's; cycles at the wrong clock would give a wrong latency")
         if timing.inferences != session.inferences:
             raise MeasurementError(f"{where}: m-hil-timing covers {timing.inferences} inferences; "
                                    f"{session.inferences} were timed")
