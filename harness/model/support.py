@@ -3,9 +3,11 @@
 Code after this check (quantization math, code generation, kernels) trusts it:
 every operator is in the operator registry (``harness.ops``) and passed its
 ``OpSpec.check``, activations are int8 with per-tensor quantization inside the
-graph, weights are constant int8, biases constant int32, and every scale the
-compiler reads is > 0 with its zero point in the range of its type (the loader
-has already refused scales that are not finite and zero points outside int32).
+graph (or int16 with zero point 0 for the operators that have a 16x8 variant),
+weights are constant int8, biases constant int32 (int64 for 16x8), and every
+scale the compiler reads is > 0 with its zero point in the range of its type
+(the loader has already refused scales that are not finite and zero points
+outside int32).
 At the graph's edges a FLOAT32 or UINT8 input may feed QUANTIZE to int8, and the
 output may be FLOAT32 from DEQUANTIZE or UINT8 from QUANTIZE, or INT32 indices
 from ARG_MAX or ARG_MIN (``OpSpec.int_output``).
