@@ -97,3 +97,21 @@ def booted_firmware(graph: Any, model_id: str, board: Any, options: Any = None) 
         assert target.stop(timeout_s=5.0).exit_code == 0
     finally:
         target.close()
+
+
+def host_mismatches(model: bytes, name: str, rng: np.random.Generator, runs: int = 1) -> list[str]:
+    """Run ``model`` ``runs`` times on random int8 inputs in its host build (sanitizers on) and in the
+    interpreter; one line per run whose output differs."""
+    from harness.firmware.host import build_host_model
+    from harness.model.loader import parse_model
+
+    graph = parse_model(model, name=name)
+    host = build_host_model(graph)
+    problems = []
+    for _ in range(runs):
+        inputs = [rng.integers(-128, 128, size=graph.tensors[t].shape, dtype=np.int8) for t in graph.inputs]
+        expected = interpret(model, *inputs)
+        got = host.output(*(x.tobytes() for x in inputs))
+        if got != expected:
+            problems.append(f"{sum(a != b for a, b in zip(got, expected))} of {len(expected)} bytes differ")
+    return problems

@@ -19,13 +19,12 @@ import pytest
 
 from harness.boards import load_board
 from harness.errors import ModelError
-from harness.firmware.host import build_host_model
 from harness.model.builder import OpDef, TensorDef, build_model
 from harness.model.graph import Dtype
 from harness.model.loader import parse_model
 from harness.ops.resize_nearest import nearest
 from harness.runner import RunOptions, run_model
-from tests.conftest import interpret, requires_qemu
+from tests.conftest import host_mismatches, requires_qemu
 
 CASES = int(os.environ.get("HILBENCH_OP_CASES", "16"))
 Rng = np.random.Generator
@@ -177,16 +176,7 @@ GENERATORS: dict[str, Callable[[Rng], Case]] = {
 
 
 def _bit_exact(model: bytes, name: str, rng: Rng, runs: int = 1) -> list[str]:
-    graph = parse_model(model, name=name)
-    host = build_host_model(graph)
-    problems = []
-    for _ in range(runs):
-        inputs = [rng.integers(-128, 128, size=graph.tensors[t].shape, dtype=np.int8) for t in graph.inputs]
-        expected = interpret(model, *inputs)
-        got = host.output(*(x.tobytes() for x in inputs))
-        if got != expected:
-            problems.append(f"{sum(a != b for a, b in zip(got, expected))} of {len(expected)} bytes differ")
-    return problems
+    return host_mismatches(model, name, rng, runs)
 
 
 @pytest.mark.parametrize("opcode", sorted(GENERATORS))

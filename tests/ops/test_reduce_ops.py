@@ -26,7 +26,6 @@ import pytest
 
 from harness.boards import load_board
 from harness.errors import ModelError
-from harness.firmware.host import build_host_model
 from harness.model import builtin
 from harness.model.builder import OpDef, TensorDef, build_model
 from harness.model.graph import Dtype
@@ -35,7 +34,7 @@ from harness.ops.checks import conv_output_size
 from harness.ops.registry import lookup
 from harness.ops.resize_bilinear import interpolation
 from harness.runner import RunOptions, run_model
-from tests.conftest import IN_CI, interpret, requires_qemu
+from tests.conftest import IN_CI, host_mismatches, requires_qemu
 
 CASES = int(os.environ.get("HILBENCH_OP_CASES", "16"))
 Rng = np.random.Generator
@@ -193,16 +192,7 @@ GENERATORS: dict[str, Callable[[Rng], Case]] = {
 
 
 def _bit_exact(model: bytes, name: str, rng: Rng, runs: int = 1) -> list[str]:
-    graph = parse_model(model, name=name, several_inputs=True)
-    host = build_host_model(graph)
-    problems = []
-    for _ in range(runs):
-        inputs = [rng.integers(-128, 128, size=graph.tensors[t].shape, dtype=np.int8) for t in graph.inputs]
-        expected = interpret(model, *inputs)
-        got = host.output(*(x.tobytes() for x in inputs))
-        if got != expected:
-            problems.append(f"{sum(a != b for a, b in zip(got, expected))} of {len(expected)} bytes differ")
-    return problems
+    return host_mismatches(model, name, rng, runs)
 
 
 @pytest.mark.parametrize("opcode", sorted(GENERATORS))
