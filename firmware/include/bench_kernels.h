@@ -37,6 +37,8 @@ void bench_kernel_requantize_from_uint8(const bench_requantize_params_t *p, uint
 void bench_kernel_requantize_to_uint8(const bench_requantize_params_t *p, uint8_t *arena);
 void bench_kernel_logistic(const bench_sigmoid_params_t *p, uint8_t *arena);
 void bench_kernel_tanh(const bench_sigmoid_params_t *p, uint8_t *arena);
+void bench_kernel_logistic16(const bench_sigmoid16_params_t *p, uint8_t *arena);
+void bench_kernel_tanh16(const bench_sigmoid16_params_t *p, uint8_t *arena);
 void bench_kernel_sub(const bench_arith_params_t *p, uint8_t *arena);
 void bench_kernel_minimum(const bench_arith_params_t *p, uint8_t *arena);
 void bench_kernel_maximum(const bench_arith_params_t *p, uint8_t *arena);

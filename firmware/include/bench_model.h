@@ -179,6 +179,13 @@ typedef struct {
     int32_t input_zero_point, input_range_radius, input_multiplier, input_left_shift;
 } bench_sigmoid_params_t;
 
+/* int16 LOGISTIC and TANH (16x8): the shared sigmoid table and the input rescale (bench_lut16.h). */
+typedef struct {
+    uint32_t in_offset, out_offset, count;
+    int32_t multiplier, left_shift;
+    const uint16_t *lut;
+} bench_sigmoid16_params_t;
+
 /* SUB, MINIMUM, MAXIMUM, SQUARED_DIFFERENCE and PRELU (input 2 = alpha), and ADD
  * and MUL with a constant operand, with NumPy broadcasting over a 4-D output
  * shape; a constant input is read from flash. */
@@ -304,6 +311,7 @@ typedef struct {
         const bench_requantize_params_t *requantize;
         const bench_dequantize_params_t *dequantize;
         const bench_sigmoid_params_t *sigmoid;
+        const bench_sigmoid16_params_t *sigmoid16;
         const bench_arith_params_t *arith;
         const bench_leaky_relu_params_t *leaky_relu;
         const bench_hard_swish_params_t *hard_swish;

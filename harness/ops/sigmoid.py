@@ -1,23 +1,40 @@
-"""LOGISTIC and TANH: the input rescaled into Q4.27 fixed point; the output quantization is fixed."""
+"""LOGISTIC and TANH: the input rescaled into Q4.27 fixed point; the output quantization is fixed. int16 inputs
+select the variants of harness.ops.sigmoid16."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import tflite
 
 from harness.model.graph import Graph, Operator
 from harness.model.quant import sigmoid_params
 from harness.ops.base import OpSpec
-from harness.ops.checks import check_fixed_output
+from harness.ops.checks import check_fixed_output, is_int16
 from harness.ops.emit import Emitter, c_int, requant
 from harness.ops.overlap import elementwise
+from harness.ops.sigmoid16 import check16
 
 
 def check_logistic(g: Graph, op: Operator) -> None:
-    check_fixed_output(g, op, 1.0 / 256, -128)
+    if is_int16(g, op):
+        check16(g, op)
+    else:
+        check_fixed_output(g, op, 1.0 / 256, -128)
 
 
 def check_tanh(g: Graph, op: Operator) -> None:
-    check_fixed_output(g, op, 1.0 / 128, 0)
+    if is_int16(g, op):
+        check16(g, op)
+    else:
+        check_fixed_output(g, op, 1.0 / 128, 0)
+
+
+def _select(name: str) -> Callable[[Graph, Operator], str]:
+    """``<name>_INT16`` for an int16 input (harness.ops.sigmoid16), else ``name``."""
+    def select(g: Graph, op: Operator) -> str:
+        return f"{name}_INT16" if is_int16(g, op) else name
+    return select
 
 
 def emit(e: Emitter, op: Operator, p: str) -> int:
@@ -35,7 +52,7 @@ def emit(e: Emitter, op: Operator, p: str) -> int:
 
 OPS = (
     OpSpec("LOGISTIC", tflite.BuiltinOperator.LOGISTIC, 14, check_logistic, emit, kernel="bench_kernel_logistic",
-          params="sigmoid", sources=("elementwise.c", "fixedpoint.c"), overlap=elementwise),
+          params="sigmoid", sources=("elementwise.c", "fixedpoint.c"), overlap=elementwise, select=_select("LOGISTIC")),
     OpSpec("TANH", tflite.BuiltinOperator.TANH, 15, check_tanh, emit, kernel="bench_kernel_tanh",
-          params="sigmoid", sources=("elementwise.c", "fixedpoint.c"), overlap=elementwise),
+          params="sigmoid", sources=("elementwise.c", "fixedpoint.c"), overlap=elementwise, select=_select("TANH")),
 )
