@@ -41,6 +41,9 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null
 .venv/bin/python -m pip install -q -e '.[models,dev,lab]'
+# Keras 2 for the LSTM converter test (pyproject.toml says why it is not an extra), matched to TensorFlow's version
+tf_minor=$(.venv/bin/python -c 'import importlib.metadata as m; print(".".join(m.version("tensorflow-cpu").split(".")[:2]))')
+.venv/bin/python -m pip install -q --no-deps "tf_keras~=${tf_minor}.0"
 .venv/bin/python -c 'from harness.targets.plugin_build import build_plugin; print("bootstrap: QEMU plugin", build_plugin())'
 
 case "$job" in

@@ -63,6 +63,20 @@ class Core(str, enum.Enum):
     CORTEX_M55 = "cortex-m55"
 
 
+# ISA features a kernel variant may need (harness.ops OpSpec.isa), by core: the DSP extension's SIMD
+# (SMLAD, SXTB16) is on Cortex-M4 and M7, on Cortex-M33 as GCC builds it by default, and on Cortex-M55,
+# which also has MVE (Helium). Cortex-M0, M0+ and M3 have neither: they run the portable kernels.
+CORE_FEATURES: dict[Core, frozenset[str]] = {
+    Core.CORTEX_M4: frozenset({"dsp"}), Core.CORTEX_M7: frozenset({"dsp"}), Core.CORTEX_M33: frozenset({"dsp"}),
+    Core.CORTEX_M55: frozenset({"dsp", "mve"}),
+}
+
+
+def core_features(core: Core) -> frozenset[str]:
+    """The ISA features of ``core`` (empty for cores that run only the portable kernels)."""
+    return CORE_FEATURES.get(core, frozenset())
+
+
 class UartKind(str, enum.Enum):
     CMSDK = "cmsdk"
     STM32 = "stm32"

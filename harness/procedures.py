@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from harness.ops.registry import operator_name
 from harness.protocol import DutClient
 from harness.targets.energy.base import EnergyMeter, EnergyReading
 from harness.types import FirmwareImage
@@ -54,10 +55,12 @@ class Divergence:
                 f"{d['differing_bytes']} of {d['bytes']} bytes")
 
 
-def _compare_layer(index: int, op: str, got: bytes, want: bytes) -> dict[str, Any]:
+def _compare_layer(index: int, kernel: str, got: bytes, want: bytes) -> dict[str, Any]:
+    """``kernel``: the name the firmware reports, the kernel variant's (``CONV_2D_DSP``)."""
     diffs = [i for i, (a, b) in enumerate(zip(got, want)) if a != b]
-    return {"index": index, "op": op, "differing_bytes": len(diffs) + abs(len(got) - len(want)),
-            "bytes": len(want), "first_difference_offset": diffs[0] if diffs else min(len(got), len(want))}
+    return {"index": index, "op": operator_name(kernel), "kernel": kernel,
+            "differing_bytes": len(diffs) + abs(len(got) - len(want)), "bytes": len(want),
+            "first_difference_offset": diffs[0] if diffs else min(len(got), len(want))}
 
 
 def find_first_diverging_layer(client: DutClient, reference_layers: Callable[[], list[bytes]],

@@ -38,6 +38,7 @@ from harness.model import load_model
 from harness.model.graph import Graph
 from harness.model.reference import default_inputs, reference_layer_outputs, reference_outputs
 from harness.model.zoo import ModelRef, resolve_model
+from harness.ops.registry import operator_name
 from harness.paths import PROJECT_DIR
 from harness.procedures import (
     Divergence,
@@ -279,8 +280,9 @@ def _record(base: RunRecord, perf: _Performance, prep: _Prepared, image: Firmwar
         return replace(record, error=f"{error}; no measurements either: {exc}")
     layers = []
     for layer in m.layers:
-        row: dict[str, Any] = {"index": layer.index, "op": layer.op, "macs": layer.macs,
-                               "instructions": layer.instructions}
+        # op: the TFLite operator; kernel: the variant that ran it (registry.choose: by type, shape and core)
+        row: dict[str, Any] = {"index": layer.index, "op": operator_name(layer.op), "kernel": layer.op,
+                               "macs": layer.macs, "instructions": layer.instructions}
         if layer.cycles is not None:
             row["cycles"] = layer.cycles
         if layer.energy_uj is not None:

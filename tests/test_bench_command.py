@@ -32,9 +32,9 @@ from harness.report.bench import (
 from harness.store import RunRecord
 from tests.conftest import model_path, requires_cc, requires_qemu
 
-AD01_LAYERS = [{"index": 0, "op": "FULLY_CONNECTED", "macs": 81_920, "instructions": 200_000},
+AD01_LAYERS = [{"index": 0, "op": "FULLY_CONNECTED", "macs": 81_920, "instructions": 100_000},
                {"index": 1, "op": "RESHAPE", "macs": 0, "instructions": 1_000},
-               {"index": 2, "op": "FULLY_CONNECTED", "macs": 182_272, "instructions": 590_000}]
+               {"index": 2, "op": "FULLY_CONNECTED", "macs": 182_272, "instructions": 295_000}]
 
 
 def record(model: str, **fields: Any) -> RunRecord:
@@ -45,7 +45,7 @@ def record(model: str, **fields: Any) -> RunRecord:
     return dataclasses.replace(base, **fields)
 
 
-PASSING = record("ad01", macs=264_192, instructions_per_inference=800_000, instructions_timed=[800_000, 800_000],
+PASSING = record("ad01", macs=264_192, instructions_per_inference=400_000, instructions_timed=[400_000, 400_000],
                  arena_bytes=1_408, code_bytes=10_692, weights_bytes=270_880, stack_bytes=188,
                  matches_reference=True, layers=AD01_LAYERS)
 SLOW = record("kws01", macs=2_656_768, instructions_per_inference=30_000_000, instructions_timed=[30_000_000] * 2,
@@ -61,34 +61,36 @@ def rows() -> list[Any]:
 
 def test_a_passing_model_meets_every_target() -> None:
     row = model_row(PASSING, TFLM["ad01"])
-    assert [c.passed for c in row.checks] == [True, True, True]
-    assert row.instructions.ratio == 800_000 / 1_954_189 and row.instructions.bound == 0.5
+    assert [c.passed for c in row.checks] == [True, True, True, True]
+    assert row.instructions.ratio == 400_000 / 1_954_189 and row.instructions.bound == 0.5
+    assert row.cmsis.ratio == 400_000 / 583_144 and row.cmsis.bound == 0.8
     assert row.arena.tflm == 2_580 and row.code.tflm == 49_804
-    assert row.instructions_per_mac == 800_000 / 264_192 and row.vs_tflm_cmsis == 800_000 / 583_144
+    assert row.instructions_per_mac == 400_000 / 264_192 and row.vs_tflm_cmsis == 400_000 / 583_144
     assert row.counts_identical is True and row.matches_reference is True
     assert shortfalls([row]) == []
 
 
 def test_a_model_missing_a_target_names_the_target_and_its_ratio() -> None:
     row = model_row(SLOW, TFLM["kws01"])
-    assert [c.passed for c in row.checks] == [False, True, True]  # 30e6 / 43,112,391 = 0.696
-    assert shortfalls([row]) == ["kws01 instructions 0.696 x TFLM reference kernels > 0.5"]
+    assert [c.passed for c in row.checks] == [False, False, True, True]  # 30e6 / 43,112,391 = 0.696
+    assert shortfalls([row]) == ["kws01 instructions 0.696 x TFLM reference kernels > 0.5",
+                                 "kws01 instructions 3.898 x TFLM + CMSIS-NN > 0.8"]
 
 
 def test_a_failed_run_and_a_skipped_model_are_shortfalls_without_made_up_ratios() -> None:
     failed, skipped = model_row(FAILED, TFLM["vww01"]), rows()[3]
-    assert failed.status == "build" and [c.ratio for c in failed.checks] == [None, None, None]
+    assert failed.status == "build" and [c.ratio for c in failed.checks] == [None] * 4
     assert skipped.status == SKIPPED and "not found" in (skipped.error or "")
-    assert [c.passed for c in skipped.checks] == [None, None, None]
+    assert [c.passed for c in skipped.checks] == [None] * 4
     assert shortfalls([failed, skipped]) == ["vww01 run failed (build)", "ic01 not run (skipped)"]
 
 
 def test_a_mismatching_run_fails_even_when_fast() -> None:
     mismatch = record("ad01", status="mismatch", error="output differs", macs=264_192,
-                      instructions_per_inference=800_000, arena_bytes=1_408, code_bytes=10_692,
+                      instructions_per_inference=400_000, arena_bytes=1_408, code_bytes=10_692,
                       matches_reference=False)
     assert shortfalls([model_row(mismatch, TFLM["ad01"])]) == ["ad01 run failed (mismatch)"]
-    not_compared = record("ad01", macs=264_192, instructions_per_inference=800_000, arena_bytes=1_408,
+    not_compared = record("ad01", macs=264_192, instructions_per_inference=400_000, arena_bytes=1_408,
                           code_bytes=10_692, matches_reference=None)
     assert shortfalls([model_row(not_compared, TFLM["ad01"])]) == ["ad01 not bit-exact"]
 
@@ -104,20 +106,21 @@ def test_a_target_is_met_exactly_at_its_bound() -> None:
 def test_layer_rows_leave_insn_per_mac_blank_without_macs() -> None:
     got = layer_rows(PASSING)
     assert [(x.index, x.op, x.macs, x.instructions) for x in got] == [
-        (0, "FULLY_CONNECTED", 81_920, 200_000), (1, "RESHAPE", 0, 1_000), (2, "FULLY_CONNECTED", 182_272, 590_000)]
-    assert got[1].instructions_per_mac is None and got[0].instructions_per_mac == 200_000 / 81_920
-    assert got[2].share_pct == 100 * 590_000 / 800_000
+        (0, "FULLY_CONNECTED", 81_920, 100_000), (1, "RESHAPE", 0, 1_000), (2, "FULLY_CONNECTED", 182_272, 295_000)]
+    assert got[1].instructions_per_mac is None and got[0].instructions_per_mac == 100_000 / 81_920
+    assert got[2].share_pct == 100 * 295_000 / 400_000
     assert layer_rows(FAILED) == []
 
 
 def test_json_holds_main_and_layer_rows() -> None:
     data = json.loads(json.dumps(bench_json("qemu-m4", rows(), {"ad01": layer_rows(PASSING)})))
-    assert data["ok"] is False and len(data["missed"]) == 3
+    assert data["ok"] is False and len(data["missed"]) == 4
     assert [m["model"] for m in data["models"]] == ["ad01", "kws01", "vww01", "ic01"]
     assert data["models"][0]["instructions"]["passed"] is True and data["models"][0]["instructions"]["tflm"] == 1_954_189
     assert data["layers"]["ad01"][1] == {"index": 1, "op": "RESHAPE", "macs": 0, "instructions": 1_000,
-                                        "instructions_per_mac": None, "share_pct": 0.125}
-    assert data["targets"] == {"instructions_vs_tflm_ref": 0.5, "arena_vs_tflm": 0.8, "code_vs_tflm_cmsis": 0.25}
+                                        "instructions_per_mac": None, "share_pct": 0.25, "kernel": ""}
+    assert data["targets"] == {"instructions_vs_tflm_ref": 0.5, "instructions_vs_tflm_cmsis": 0.8, "arena_vs_tflm": 0.8,
+                               "code_vs_tflm_cmsis": 0.25}
     assert "90b983c" in data["tflm_source"]
 
 
@@ -133,12 +136,12 @@ def test_tables_show_our_figures_tflm_figures_and_marks() -> None:
     all_rows = rows()
     text = _text(main_table(all_rows, "qemu-m4"), layer_table(all_rows[0], layer_rows(PASSING)))
     ad01 = next(line for line in text.splitlines() if line.startswith("│ ad01"))
-    for figure in ("264,192", "800,000", "1,954,189", "0.409 pass", "1,408", "2,580", "10,692", "49,804", "188"):
+    for figure in ("264,192", "400,000", "1,954,189", "0.205 pass", "0.686 pass", "1,408", "2,580", "10,692", "49,804", "188"):
         assert figure in ad01
     kws01 = next(line for line in text.splitlines() if line.startswith("│ kws01"))
-    assert "0.696 FAIL" in kws01 and "43,112,391" in kws01
+    assert "0.696 FAIL" in kws01 and "3.898 FAIL" in kws01 and "43,112,391" in kws01
     assert "ic01 skipped" in text and "vww01 build" in text
-    assert "all layers" in text and "RESHAPE" in text and "73.8" in text  # 590,000 of 800,000
+    assert "all layers" in text and "RESHAPE" in text and "73.8" in text  # 295,000 of 400,000
 
 
 def test_provenance_names_the_counter_and_flags_unfair_comparisons() -> None:
@@ -171,9 +174,9 @@ def test_markdown_table_has_every_figure_and_names_misses_and_failures() -> None
     text = markdown_table(rows())
     lines = text.splitlines()
     assert lines[0].startswith("| model | insn/inference |") and lines[1].count("---") == lines[0].count("|") - 1
-    assert lines[2] == ("| ad01 | 800,000 | 3.03 | 0.409 | 1.37 | 1,408 | 0.546 | 10,692 | 0.215 | 270,880 | 188 "
+    assert lines[2] == ("| ad01 | 400,000 | 1.51 | 0.205 | 0.686 | 1,408 | 0.546 | 10,692 | 0.215 | 270,880 | 188 "
                         "| yes |")
-    assert "| kws01 | 30,000,000 | 11.29 | 0.696 (missed) |" in lines[3]
+    assert "| kws01 | 30,000,000 | 11.29 | 0.696 (missed) | 3.898 (missed) |" in lines[3]
     assert lines[4].startswith("| vww01 (build) | - | - | - |") and lines[5].startswith("| ic01 (skipped) |")
 
 

@@ -38,7 +38,7 @@ def test_the_store_and_the_report_read_records_of_fake_runs(fake_target: FakeBac
     assert {r.session_id for r in stored.values()} == {session.session_id}
 
     table = render_text(made)
-    assert "227,193" in table and "mismatch" in table and "fault" in table
+    assert "111,642" in table and "mismatch" in table and "fault" in table
 
     out = CliRunner().invoke(main, ["report", str(tmp_path / "results")])
     assert out.exit_code == 0, out.output
@@ -79,5 +79,5 @@ def test_a_suite_runs_on_the_fake_backend_through_the_hil_fixture(pytester: pyte
                                            "--hil-warmup", "1", "--hil-results-dir", str(results),
                                            "-p", "no:cacheprovider")
     result.assert_outcomes(passed=2)
-    result.stdout.fnmatch_lines(["*hilbench*", "*tinycnn*qemu-m4*ok*227,193*", "*tinycnn*qemu-m4*mismatch*"])
+    result.stdout.fnmatch_lines(["*hilbench*", "*tinycnn*qemu-m4*ok*111,642*", "*tinycnn*qemu-m4*mismatch*"])
     assert len(list((results / "runs").glob("*.json"))) == 2

@@ -159,7 +159,7 @@ def test_recording_a_replay_gives_the_transcript_again(monkeypatch: pytest.Monke
 def test_a_divergence_the_test_does_not_take_fails_it(monkeypatch: pytest.MonkeyPatch) -> None:
     ok = transcript("ok")
     failed = pytest.raises(pytest.fail.Exception, match="the harness diverged from the recording:\n"
-                                                        "transcript ok.json, exchange 5: the harness wrote b'db ")
+                                                        "transcript ok.json, exchange 5: the harness wrote b'")
     with failed, installed(monkeypatch) as fake:
         fake.replay("ok")
         run_model(ok.model, load_board(ok.board), replay_options(ok, seed=1), target_name="fake")
@@ -173,7 +173,7 @@ def test_the_replay_line_answers_with_the_recorded_bytes_and_checks_each_write()
     assert client.wait_boot() == ["m-timestamp-mode-performance", "m-lap-us-0", "m-init-done"]
     assert client.profile()["profile"]
     with pytest.raises(TranscriptDivergence, match=r"exchange 3: the harness wrote b'name%'; the recording has "
-                                                   r"b'db load 512%' \(they differ from byte 0\)"):
+                                                   r"b'hil-load 512%' \(they differ from byte 0\)"):
         client.command("name")
     assert len(divergences) == 1
 

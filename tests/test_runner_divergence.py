@@ -32,8 +32,8 @@ def test_the_first_layer_whose_crc_differs_is_fetched_and_compared() -> None:
     firmware = [REFERENCE[0], bytes(bad), bytes(24), bytes(range(1, 11))]  # layer 3 differs too, later
     port = ScriptedPort({"hil-layer-crc": crc_reply(firmware), "hil-layer-out 1": out_reply(1, bytes(bad))})
     found = find_first_diverging_layer(DutClient(port), lambda: REFERENCE, timeout_s=1.0)
-    assert found.layer == {"index": 1, "op": "FULLY_CONNECTED", "differing_bytes": 2, "bytes": 24,
-                           "first_difference_offset": 5}
+    assert found.layer == {"index": 1, "op": "FULLY_CONNECTED", "kernel": "FULLY_CONNECTED", "differing_bytes": 2,
+                           "bytes": 24, "first_difference_offset": 5}
     assert found.describe() == "first differing layer: 1 (FULLY_CONNECTED), 2 of 24 bytes"
     assert port.written == [b"hil-layer-crc%", b"hil-layer-out 1%"]
 

@@ -13,8 +13,11 @@ extern "C" {
 #endif
 
 void bench_kernel_fully_connected(const bench_fc_params_t *p, uint8_t *arena);
+void bench_kernel_fully_connected_dsp(const bench_fc_params_t *p, uint8_t *arena);
+void bench_kernel_conv_2d_dsp(const bench_conv_params_t *p, uint8_t *arena);  /* dsp/conv_2d_dsp.c */
 void bench_kernel_conv_2d(const bench_conv_params_t *p, uint8_t *arena);
 void bench_kernel_depthwise_conv_2d(const bench_conv_params_t *p, uint8_t *arena);
+void bench_kernel_depthwise_conv_2d_dsp(const bench_conv_params_t *p, uint8_t *arena);
 void bench_kernel_average_pool_2d(const bench_pool_params_t *p, uint8_t *arena);
 void bench_kernel_max_pool_2d(const bench_pool_params_t *p, uint8_t *arena);
 void bench_kernel_add(const bench_binary_params_t *p, uint8_t *arena);
@@ -39,6 +42,7 @@ void bench_kernel_logistic(const bench_sigmoid_params_t *p, uint8_t *arena);
 void bench_kernel_tanh(const bench_sigmoid_params_t *p, uint8_t *arena);
 void bench_kernel_logistic16(const bench_sigmoid16_params_t *p, uint8_t *arena);
 void bench_kernel_tanh16(const bench_sigmoid16_params_t *p, uint8_t *arena);
+void bench_kernel_softmax16(const bench_softmax16_params_t *p, uint8_t *arena);
 void bench_kernel_sub(const bench_arith_params_t *p, uint8_t *arena);
 void bench_kernel_minimum(const bench_arith_params_t *p, uint8_t *arena);
 void bench_kernel_maximum(const bench_arith_params_t *p, uint8_t *arena);
@@ -54,6 +58,8 @@ void bench_kernel_gather(const bench_gather_params_t *p, uint8_t *arena);
 void bench_kernel_resize_nearest_neighbor(const bench_resize_nn_params_t *p, uint8_t *arena);
 void bench_kernel_arg_max(const bench_arg_min_max_params_t *p, uint8_t *arena);  /* arg_min_max.c */
 void bench_kernel_arg_min(const bench_arg_min_max_params_t *p, uint8_t *arena);
+void bench_kernel_lstm(const bench_lstm_params_t *p, uint8_t *arena);  /* lstm.c */
+void bench_kernel_svdf(const bench_svdf_params_t *p, uint8_t *arena);  /* svdf.c */
 /* int16 activations (TFLite's 16x8 quantization): int16_edges.c, fully_connected_16x8.c, binary_int16.c,
  * conv_16x8.c */
 void bench_kernel_requantize_int8_to_int16(const bench_requantize_params_t *p, uint8_t *arena);

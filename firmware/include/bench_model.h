@@ -51,6 +51,7 @@ typedef struct {
     uint16_t k_h, k_w, stride_h, stride_w, dilation_h, dilation_w, pad_h, pad_w, depth_multiplier;
     int32_t input_offset, output_offset;
     int32_t act_min, act_max;
+    uint32_t scratch_offset;        /* a kernel variant's scratch bytes in the arena (OpSpec.scratch), else 0 */
 } bench_conv_params_t;
 
 /* AVERAGE_POOL_2D and MAX_POOL_2D: input and output share one quantization. */
@@ -186,6 +187,15 @@ typedef struct {
     const uint16_t *lut;
 } bench_sigmoid16_params_t;
 
+/* int16 SOFTMAX (16x8) over rows of the last axis: the difference rescale and
+ * the exp and 1 / (1 + x) tables, 513 entries each in Q0.15 (softmax16.c). */
+typedef struct {
+    uint32_t in_offset, out_offset;
+    uint32_t rows, depth;
+    int32_t input_multiplier, input_shift;
+    const int16_t *exp_lut, *reciprocal_lut;
+} bench_softmax16_params_t;
+
 /* SUB, MINIMUM, MAXIMUM, SQUARED_DIFFERENCE and PRELU (input 2 = alpha), and ADD
  * and MUL with a constant operand, with NumPy broadcasting over a 4-D output
  * shape; a constant input is read from flash. */
@@ -264,6 +274,42 @@ typedef struct {
     uint32_t outer, axis_size, inner;
 } bench_arg_min_max_params_t;
 
+/* SVDF, TFLM's integer SVDF: int8 input and weights_feature, int16
+ * weights_time and state (a variable tensor [batches][n_filter][n_memory],
+ * oldest step first), int32 bias, int8 output; units = n_filter / rank. */
+typedef struct {
+    uint32_t in_offset, out_offset, state_offset;
+    const int8_t *weights_feature;  /* [n_filter][n_input] */
+    const int16_t *weights_time;    /* [n_filter][n_memory] */
+    const int32_t *bias;            /* [n_filter / rank] or NULL */
+    uint32_t batches, n_input, n_filter, n_memory, rank;
+    int32_t input_offset;           /* -input zero_point */
+    int32_t output_offset;          /* output zero_point */
+    int32_t feature_multiplier, feature_shift; /* input x weights_feature -> state */
+    int32_t output_multiplier, output_shift;   /* state x weights_time -> output */
+} bench_svdf_params_t;
+
+/* UNIDIRECTIONAL_SEQUENCE_LSTM, TFLM's integer LSTM: int8 input, output and
+ * hidden state (a variable tensor [batches][units]), int16 cell state (a
+ * variable tensor, scale 2^cell_power), int8 weights with zero point 0, int32
+ * biases; gates are int16 in Q3.12 before and Q0.15 after their sigmoid or tanh. */
+typedef struct {
+    uint32_t in_offset, out_offset, hidden_offset, cell_offset;
+    const int8_t *weights;          /* [4 gates][units][in_depth], then [4 gates][units][units] */
+    const int32_t *bias;            /* [4 gates][units]; gates in the order input, forget, cell, output */
+    const uint16_t *lut;            /* the int16 sigmoid table (bench_lut16.h) */
+    uint32_t batches, steps, in_depth, units, time_major;
+    int32_t input_offset, recurrent_offset;             /* -input and -hidden zero point */
+    int32_t hidden_zero_point;
+    int32_t in_multiplier[4], in_shift[4];              /* input x weights -> Q3.12 */
+    int32_t rec_multiplier[4], rec_shift[4];            /* hidden x recurrent weights -> Q3.12 */
+    int32_t forget_multiplier, forget_shift;            /* Q0.15 x cell -> cell */
+    int32_t input_multiplier, input_shift;              /* Q0.15 x Q0.15 -> cell */
+    int32_t hidden_multiplier, hidden_shift;            /* Q0.15 x Q0.15 -> hidden int8 */
+    int32_t cell_clip;                                  /* 0: none, else |cell| <= cell_clip */
+    int32_t tanh_multiplier, tanh_left_shift;           /* tanh of the cell state (bench_lut16.h) */
+} bench_lstm_params_t;
+
 /* FULLY_CONNECTED 16x8: int16 input and output (zero point 0), int8 symmetric
  * weights per tensor, int64 bias; the sum is taken in int64 (TFLite's 16x8). */
 typedef struct {
@@ -312,6 +358,7 @@ typedef struct {
         const bench_dequantize_params_t *dequantize;
         const bench_sigmoid_params_t *sigmoid;
         const bench_sigmoid16_params_t *sigmoid16;
+        const bench_softmax16_params_t *softmax16;
         const bench_arith_params_t *arith;
         const bench_leaky_relu_params_t *leaky_relu;
         const bench_hard_swish_params_t *hard_swish;
@@ -323,6 +370,8 @@ typedef struct {
         const bench_conv16_params_t *conv16;
         const bench_split_params_t *split;
         const bench_arg_min_max_params_t *arg_min_max;
+        const bench_lstm_params_t *lstm;
+        const bench_svdf_params_t *svdf;
     } p;
 } bench_layer_t;
 

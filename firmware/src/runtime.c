@@ -103,8 +103,28 @@ void bench_set_layer_pulses(int on) {
 #define LAYER_END_PULSE() ((void)0)
 #endif
 
+#ifdef BENCH_N_VARIABLES
+/* Variable tensors (operator state, such as SVDF's) start each inference as a fresh
+ * interpreter's first Invoke sees them: every byte the reset value TFLM's
+ * ResetVariableTensors writes (an INT8 tensor's zero point, else 0). Done before the
+ * begin marker, so counts cover the layers only; models without variable tensors
+ * (model.h defines no BENCH_N_VARIABLES) compile none of this. */
+static void reset_variables(void) {
+    for (uint32_t k = 0; k < BENCH_N_VARIABLES; ++k) {
+        uint8_t *v = g_arena + hil_variable_offsets[k];
+        for (uint32_t i = 0; i < hil_variable_bytes[k]; ++i) {
+            v[i] = hil_variable_fill[k];
+        }
+    }
+}
+#define RESET_VARIABLES() reset_variables()
+#else
+#define RESET_VARIABLES() ((void)0)
+#endif
+
 void bench_invoke(void) {
     const bench_model_t *m = &bench_model;
+    RESET_VARIABLES();
     hil_mark_infer_begin();
     TEST_HOOK_IN_INVOKE();
     for (uint32_t i = 0; i < m->n_layers; ++i) {
@@ -125,6 +145,9 @@ void bench_invoke(void) {
 void bench_invoke_layer(uint32_t index) {
     if (index >= bench_model.n_layers) {
         return;
+    }
+    if (index == 0u) {
+        RESET_VARIABLES(); /* layer 0 starts a pass: state as at the start of an inference */
     }
     const bench_layer_t *layer = layer_at(index);
     TEST_HOOK_IN_INSPECT();

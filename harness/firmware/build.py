@@ -25,7 +25,7 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.boards import BoardSpec, ClockKind, Core, GpioKind, UartKind
+from harness.boards import BoardSpec, ClockKind, Core, GpioKind, UartKind, core_features
 from harness.errors import BuildError, ConfigError, FitError, ModelError, ToolchainError
 from harness.firmware.codegen import GeneratedModel, generate
 from harness.firmware.elfinfo import read_elf
@@ -222,17 +222,13 @@ def check_fit(gen: GeneratedModel, board: BoardSpec, model: str) -> None:
             f"{board.flash_bytes} bytes of flash and {board.ram_bytes} bytes of RAM")
 
 
-def kernel_sources(ops: list[str], core: Core | None) -> list[Path]:
-    """The kernel files for ``ops`` (each operator's ``OpSpec.sources``): the core's own variant where one
-    exists in ``firmware/kernels/<core>/``, else the portable one."""
+def kernel_sources(ops: list[str]) -> list[Path]:
+    """The kernel files of the specs ``ops`` (each ``OpSpec.sources``): a plain name is in
+    ``firmware/kernels/portable/``, a path such as ``dsp/fully_connected_dsp.c`` is under ``firmware/kernels/``
+    (the core-specific variants, which ``harness.ops.registry.choose`` picks per layer)."""
     registry = operators()
     names = sorted({name for op in ops for name in registry[op].sources})
-    paths = []
-    for name in names:
-        specific = FIRMWARE_DIR / "kernels" / core.value / name if core is not None else None
-        paths.append(specific if specific is not None and specific.is_file()
-                     else FIRMWARE_DIR / "kernels" / "portable" / name)
-    return paths
+    return [FIRMWARE_DIR / "kernels" / (name if "/" in name else f"portable/{name}") for name in names]
 
 
 def firmware_sources(board: BoardSpec, ops: list[str], energy_mode: str = "off") -> list[Path]:
@@ -243,7 +239,7 @@ def firmware_sources(board: BoardSpec, ops: list[str], energy_mode: str = "off")
     if energy_mode != "off" and board.timestamp_gpio is not None:  # energy_defines refuses the other cases
         driver = f"gpio_{board.timestamp_gpio.kind.value}.c"
         sources += [FIRMWARE_DIR / "src" / "energy.c", FIRMWARE_DIR / "src" / driver]
-    return sources + kernel_sources(sorted(set(ops)), board.core)
+    return sources + kernel_sources(sorted(set(ops)))
 
 
 def generate_checked(graph: Graph, board: BoardSpec, model_id: str) -> GeneratedModel:
@@ -256,7 +252,7 @@ def generate_checked(graph: Graph, board: BoardSpec, model_id: str) -> Generated
     problem = graph_io_problem(graph)
     if problem:
         raise ModelError(f"model {model_id}: {problem}")
-    gen = generate(graph, model_id)
+    gen = generate(graph, model_id, core_features(board.core))
     check_fit(gen, board, model_id)
     return gen
 

@@ -85,7 +85,7 @@ def _kernel_library(cc: str, flags: tuple[str, ...]) -> Path:
     """All portable kernels, the dispatch (with every operator's kernel) and the host runner as one static
     archive, built once per source change and flags: a model then compiles only its own model.c."""
     ops = sorted(operators())
-    sources = [*kernel_sources(ops, None), FIRMWARE_DIR / "src" / "dispatch.c", FIRMWARE_DIR / "host" / "host_run.c"]
+    sources = [*kernel_sources(ops), FIRMWARE_DIR / "src" / "dispatch.c", FIRMWARE_DIR / "host" / "host_run.c"]
     headers = sorted((FIRMWARE_DIR / "include").glob("*.h"))
     generated = generated_files()
     out = cache_dir() / "host" / f"kernels-{content_hash([cc, *flags, *generated.values()], [*sources, *headers])}.a"
@@ -128,6 +128,10 @@ class HostModel:
                 raise ValueError(f"input of {len(data)} bytes for tensor {index}; it takes {g.tensors[index].nbytes}")
             start = self.generated.offsets[index]
             arena[start:start + len(data)] = data
+        # variable tensors as the firmware sets them before each inference (TFLM's reset: an int8 state's zero
+        # point, else 0)
+        for offset, size, fill in self.generated.variables:
+            arena[offset:offset + size] = bytes([fill]) * size
         return bytes(arena)
 
     def _execute(self, inputs: list[bytes], args: list[str]) -> bytes:
@@ -189,15 +193,17 @@ class HostModel:
 
 
 def build_host_model(graph: Graph, model_id: str | None = None, *, sanitize: bool = True,
-                     generated: GeneratedModel | None = None) -> HostModel:
-    """Compile ``graph`` for the host, with the sanitizers unless ``sanitize`` is false.
+                     generated: GeneratedModel | None = None, features: frozenset[str] = frozenset()) -> HostModel:
+    """Compile ``graph`` for the host, with the sanitizers unless ``sanitize`` is false, choosing the kernel
+    variants of a core with ISA ``features`` (``frozenset({"dsp"})``: the DSP kernels, whose SIMD
+    instructions ``bench_simd.h`` computes in plain C on the host).
 
     ``generated`` replaces the sources ``generate(graph)`` would give (tests corrupt them on purpose).
     Raises ``ModelError`` (from codegen), ``ToolchainError`` or ``BuildError``.
     """
     cc = _compiler()
     flags = _flags(sanitize)
-    gen = generated if generated is not None else generate(graph, model_id)
+    gen = generated if generated is not None else generate(graph, model_id, features)
     kernels = _kernel_library(cc, flags)
     generated_c = generated_files()
     key = content_hash([cc, *flags, gen.model_c, gen.model_h, *generated_c.values(), kernels.name], [])

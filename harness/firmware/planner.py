@@ -7,15 +7,19 @@ output starts at least ``gap`` bytes below the input. The kernels write their
 output in order (pixel by pixel, row by row, or element by element), so the
 gap is the largest distance by which the write position ever runs ahead of
 the lowest input byte still to be read; it is computed here per operator from
-its geometry (each operator's ``OpSpec.overlap``, harness.ops). The graph input
+its geometry (the ``OpSpec.overlap`` of the kernel variant chosen for the layer,
+harness.ops.registry.choose). The graph input
 lives for the whole program, so every timed inference computes on the input as
-loaded. Outputs of operators with ``OpSpec.aliases_input`` (RESHAPE) alias their
-inputs.
+loaded; so does each variable tensor (an operator's state, such as SVDF's),
+which the firmware resets before each inference. Outputs of operators with
+``OpSpec.aliases_input`` (RESHAPE) alias their inputs. A variant's scratch
+bytes (``OpSpec.scratch``: an im2col buffer, say) are a buffer of their own
+that lives during its layer only.
 
 Placement is greedy: each buffer at the lowest aligned offset that satisfies
 every constraint with the buffers already placed, in four orders (largest
-first; last produced first; each with the pinned graph input placed first),
-keeping the smallest arena.
+first; last produced first; each with the pinned graph input placed first;
+scratch buffers last in each), keeping the smallest arena.
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from harness.model.graph import Graph, Operator
+from harness.ops.base import OpSpec
+from harness.ops.registry import choose as choose_spec
 from harness.ops.registry import operators
 
 ALIGN_BYTES = 16
@@ -36,6 +42,7 @@ class MemoryPlan:
     naive_bytes: int          # what one buffer per tensor would take (for reporting the planner's gain)
     overlaps: tuple[tuple[int, int, int], ...] = ()  # (operator, input tensor, gap bytes) the plan may use
     order: str = "size"       # the placement order that gave the smallest arena
+    scratch: dict[int, int] = field(default_factory=dict)  # layer index -> offset of its scratch bytes
 
 
 @dataclass
@@ -51,9 +58,10 @@ def _align(n: int) -> int:
     return (n + ALIGN_BYTES - 1) // ALIGN_BYTES * ALIGN_BYTES
 
 
-def _overlap_gaps(g: Graph, op: Operator) -> dict[int, int]:
-    """Input tensor -> gap, for the inputs this operator's kernel can overwrite as it goes (its ``OpSpec.overlap``)."""
-    rule = operators()[op.opcode].overlap
+def _overlap_gaps(g: Graph, op: Operator, spec: OpSpec) -> dict[int, int]:
+    """Input tensor -> gap, for the inputs the layer's kernel (``spec``, the variant chosen for it) can overwrite
+    as it goes (its ``OpSpec.overlap``)."""
+    rule = spec.overlap
     if rule is None:
         return {}
     # The rules count one-byte elements. An input as wide as the output (int16 activations of the 16x8
@@ -70,11 +78,29 @@ def _overlap_gaps(g: Graph, op: Operator) -> dict[int, int]:
     return gaps
 
 
-def plan_memory(g: Graph) -> MemoryPlan:
+def _scratch_bytes(g: Graph, op: Operator, spec: OpSpec) -> int:
+    return spec.scratch(g, op) if spec.scratch is not None else 0
+
+
+def variable_tensors(g: Graph) -> list[int]:
+    """The variable tensors (``Tensor.is_variable``: state an operator reads and updates) in index order;
+    ``support.validate`` accepted each only as an operator's input, with no data."""
+    return [t.index for t in g.tensors if t.is_variable and not t.is_constant]
+
+
+def plan_memory(g: Graph, choose: Callable[[Operator], OpSpec] | None = None) -> MemoryPlan:
+    """The plan for ``g`` whose layers run the kernels ``choose`` picks (default: the portable ones for their
+    tensor types); each chosen variant's overlap rule and scratch bytes shape it."""
+    if choose is None:
+        def choose(op: Operator) -> OpSpec:
+            return choose_spec(g, op)
+    specs = {op.index: choose(op) for op in g.operators}
     n_ops = len(g.operators)
     first: dict[int, int] = {}
     last: dict[int, int] = {}
     for t in g.inputs:
+        first[t], last[t] = -1, n_ops
+    for t in variable_tensors(g):  # state kept across layers (SVDF's): its own bytes for the whole program
         first[t], last[t] = -1, n_ops
     for op in g.operators:
         for t in op.inputs:
@@ -105,12 +131,18 @@ def plan_memory(g: Graph) -> MemoryPlan:
         b.size = max(b.size, _align(g.tensors[t].nbytes))
         b.first, b.last = min(b.first, begin), max(b.last, last[t])
 
+    # each layer's scratch (an im2col buffer, say): its own bytes while the layer runs, under key -1 - layer
+    scratch_sizes = {op.index: _scratch_bytes(g, op, specs[op.index]) for op in g.operators}
+    for index, size in scratch_sizes.items():
+        if size > 0:
+            buffers[-1 - index] = _Buffer([], _align(size), index, index)
+
     overlaps = []
     for op in g.operators:
         out = buffers[root(op.outputs[0])]
         if out.first != op.index:
             continue
-        for t, gap in _overlap_gaps(g, op).items():
+        for t, gap in _overlap_gaps(g, op, specs[op.index]).items():
             src = root(t)
             if buffers[src].last == op.index and src != root(op.outputs[0]):
                 out.gaps[src] = _align(gap)
@@ -124,16 +156,18 @@ def plan_memory(g: Graph) -> MemoryPlan:
     }
     best: tuple[int, str, dict[int, int]] | None = None
     for name, key in orders.items():
-        placed = _place(sorted(buffers.items(), key=lambda item: key(item[1])))
+        # scratch buffers (negative keys) last: small and short-lived, they fill the gaps the tensors leave
+        placed = _place(sorted(buffers.items(), key=lambda item: (item[0] < 0, key(item[1]))))
         arena = max((placed[r] + buffers[r].size for r in placed), default=0)
         if best is None or arena < best[0]:
             best = (arena, name, placed)
     assert best is not None
     arena, order, placement = best
     offsets = {t: placement[r] for r, b in buffers.items() for t in b.tensors}
-    naive = sum(_align(g.tensors[t].nbytes) for t in first)
+    scratch = {index: placement[-1 - index] for index, size in scratch_sizes.items() if size > 0}
+    naive = sum(_align(g.tensors[t].nbytes) for t in first) + sum(_align(s) for s in scratch_sizes.values())
     return MemoryPlan(offsets=offsets, arena_bytes=max(arena, ALIGN_BYTES), naive_bytes=naive,
-                      overlaps=tuple(overlaps), order=order)
+                      overlaps=tuple(overlaps), order=order, scratch=scratch)
 
 
 def _place(order: list[tuple[int, _Buffer]]) -> dict[int, int]:

@@ -47,6 +47,7 @@ class TensorDef:
     axis: int = 0                                 # quantized_dimension
     data: bytes | None = None                     # constant contents; None = activation tensor (buffer 0)
     shape_signature: tuple[int, ...] | None = None
+    is_variable: bool = False                     # state kept across invocations (SVDF's activation_state)
 
 
 @dataclass(frozen=True)
@@ -124,6 +125,8 @@ def _tensor(b: flatbuffers.Builder, t: TensorDef, buffer: int) -> int:
         tflite.TensorAddQuantization(b, quant)
     if signature is not None:
         tflite.TensorAddShapeSignature(b, signature)
+    if t.is_variable:
+        tflite.TensorAddIsVariable(b, True)
     return int(tflite.TensorEnd(b))
 
 

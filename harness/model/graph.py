@@ -67,6 +67,7 @@ class Tensor:
     dtype: Dtype
     quant: Quantization | None
     data: bytes | None = field(default=None, repr=False)  # constant contents, little-endian
+    is_variable: bool = False  # state an operator keeps across invocations (SVDF's); reset before each inference
 
     @property
     def elements(self) -> int:

@@ -107,7 +107,7 @@ def _tensor(model: Any, sg: Any, buf: bytes, i: int) -> Tensor:
     if any(d < 0 for d in shape):
         raise ModelError(f"{what}: dynamic shape {list(shape)}; only static shapes are supported")
     tensor = Tensor(index=i, name=name, shape=shape, dtype=dtype, quant=_quantization(t, what),
-                    data=_buffer(model, buf, int(t.Buffer()), what))
+                    data=_buffer(model, buf, int(t.Buffer()), what), is_variable=bool(t.IsVariable()))
     if tensor.data is not None and len(tensor.data) != tensor.nbytes:
         raise ModelError(f"{what}: buffer holds {len(tensor.data)} bytes, its shape "
                          f"{list(shape)} of {dtype.name} needs {tensor.nbytes}")

@@ -10,7 +10,10 @@ scale the compiler reads is > 0 with its zero point in the range of its type
 outside int32).
 At the graph's edges a FLOAT32 or UINT8 input may feed QUANTIZE to int8, and the
 output may be FLOAT32 from DEQUANTIZE or UINT8 from QUANTIZE, or INT32 indices
-from ARG_MAX or ARG_MIN (``OpSpec.int_output``).
+from ARG_MAX or ARG_MIN (``OpSpec.int_output``). A variable tensor (``Tensor.is_variable``)
+is accepted only as the state an operator reads and updates: an operator's input,
+with no data, neither a graph input nor a graph output, written as no operator's
+output (the firmware clears it before each inference).
 
 ``problems`` collects every problem of a model, and ``validate`` refuses it with
 all of them in one ``ModelError``: a user converting a model learns every
@@ -154,6 +157,27 @@ def _graph_dtype_problems(g: Graph, skip: set[int]) -> list[str]:
     return found
 
 
+def _variable_problems(g: Graph) -> list[str]:
+    """A variable tensor (state an operator keeps, such as SVDF's) holds no data, is neither a graph input nor
+    a graph output, no operator writes it as an output, and some operator reads it: the firmware gives it
+    arena bytes of its own for the whole program and clears it before each inference (harness.firmware)."""
+    found = []
+    for t in g.tensors:
+        if not t.is_variable:
+            continue
+        writers = [op.index for op in g.operators if t.index in op.outputs]
+        readers = [op.index for op in g.operators if t.index in op.inputs]
+        why = ("it holds constant data" if t.is_constant else "it is a graph input" if t.index in g.inputs
+               else "it is a graph output" if t.index in g.outputs
+               else f"operators {writers} write it as an output" if writers
+               else "no operator reads it" if not readers else "")
+        if why:
+            found.append(f"variable {tensor_label(t)}: {why}; a variable tensor is accepted only as state an "
+                         "operator reads and updates (an input of that operator, with no data, not a graph "
+                         "input or output)")
+    return found
+
+
 def problems(g: Graph, *, several_inputs: bool) -> list[str]:
     """Every reason the compiler cannot take ``g``, in graph order; empty when it can.
 
@@ -181,7 +205,9 @@ def problems(g: Graph, *, several_inputs: bool) -> list[str]:
                      "inference_output_type keeps uint8 at the edges)")
     skip = {op.index for op in floats + uint8s}
     found += _graph_dtype_problems(g, skip)
-    available = set(g.inputs) | {t.index for t in g.tensors if t.is_constant}
+    found += _variable_problems(g)
+    variables = {t.index for t in g.tensors if t.is_variable and not t.is_constant}
+    available = set(g.inputs) | {t.index for t in g.tensors if t.is_constant} | variables
     unsupported_ops = operator_problems(g.operators)
     for op in g.operators:
         missing = [t for t in op.inputs if t >= 0 and t not in available]
@@ -192,8 +218,11 @@ def problems(g: Graph, *, several_inputs: bool) -> list[str]:
             found.append(unsupported)
             continue
         if missing:
+            never = not any(missing[0] in o.outputs for o in g.operators)
             found.append(f"operator {op.index} ({op.opcode}) reads tensor {missing[0]} before any operator writes "
-                         "it; operators must be in execution order")
+                         "it; operators must be in execution order"
+                         + (f" (no operator writes {tensor_label(g.tensors[missing[0]])}, and it is not a graph "
+                            "input, a constant or a variable tensor)" if never else ""))
             continue
         if overwritten:
             found.append(f"operator {op.index} ({op.opcode}) writes tensor {list(op.outputs)} that is already a "

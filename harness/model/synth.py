@@ -88,6 +88,16 @@ def _conv(rng: Rng, depthwise: bool) -> Case:
         padding, pad_name = 0, "SAME"
         out_h, out_w = conv_output_size(in_h, k_h, s_h, d_h, "SAME"), conv_output_size(in_w, k_w, s_w, d_w, "SAME")
     in_c = int(rng.integers(1, 17))
+    if not depthwise and rng.random() < 0.25:  # pointwise, as in MobileNets (the DSP kernel's direct path)
+        k_h = k_w = d_h = d_w = 1
+        in_c = 4 * int(rng.integers(1, 9))
+        out_h, out_w = conv_output_size(in_h, 1, s_h, 1, pad_name), conv_output_size(in_w, 1, s_w, 1, pad_name)
+    if depthwise and rng.random() < 0.4:  # the MobileNet shape (the DSP kernel's path: 3x3, channels by four)
+        k_h = k_w = 3
+        in_c = 4 * int(rng.integers(1, 9))
+        if pad_name == "VALID" and (in_h - 2 * d_h < 1 or in_w - 2 * d_w < 1):
+            padding, pad_name = 0, "SAME"
+        out_h, out_w = conv_output_size(in_h, 3, s_h, d_h, pad_name), conv_output_size(in_w, 3, s_w, d_w, pad_name)
     in_scale, in_zp = _scale(rng, -2, 0), _zp(rng)
     options = {"padding": padding, "stride_h": s_h, "stride_w": s_w, "dilation_h": d_h, "dilation_w": d_w,
                "activation": int(rng.choice([0, 1, 2, 3]))}

@@ -55,6 +55,16 @@ class OpSpec:
     variant_of: str = ""
     # The registered spec (by name) whose kernel runs ``op``: this one or one of its variants, by tensor type.
     select: Callable[[Graph, Operator], str] | None = None
+    # A faster kernel for the layers of another spec (``speeds_up``, by name; ``variant_of`` names its TFLite
+    # operator) on cores with the ISA features ``isa`` ("dsp": the DSP extension's SIMD, as on Cortex-M4/M7/M33/
+    # M55; "mve": Helium), for the layers ``accepts`` takes (None: all). Unlike a type variant it has its own
+    # planner rules: ``overlap`` (its own write order) and ``scratch``, the bytes of working memory a layer
+    # needs, which the memory plan places in the arena for that layer alone. ``registry.choose`` picks, per
+    # layer, the first registered such variant (in C enum order) that the core and the layer allow.
+    speeds_up: str = ""
+    isa: frozenset[str] = frozenset()
+    accepts: Callable[[Graph, Operator], bool] | None = None
+    scratch: Callable[[Graph, Operator], int] | None = None
 
     def for_op(self, g: Graph, op: Operator) -> str:
         """The name of the spec whose emitter and kernel run ``op`` (see ``select``)."""

@@ -3,6 +3,7 @@ per channel, int32 bias. INT16 inputs run as the 16x8 variants (harness.ops.conv
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -73,15 +74,21 @@ def emit_conv_2d(e: Emitter, op: Operator, p: str) -> int:
     return _conv(e, op, p, k_h, k_w, out_c, sums, 1, depthwise=False)
 
 
-def emit_depthwise_conv_2d(e: Emitter, op: Operator, p: str) -> int:
+# a kernel variant's weight layout: the int8 bytes it reads as ``weights``, made from the layer (which the
+# variant's ``accepts`` took)
+Arrange = Callable[[Graph, Operator], np.ndarray[Any, Any]]
+
+
+def emit_depthwise_conv_2d(e: Emitter, op: Operator, p: str, arrange: Arrange | None = None) -> int:
     w = e.g.tensors[op.inputs[1]]
     _, k_h, k_w, out_c = w.shape
     sums = w.array().astype(np.int64).sum(axis=(0, 1, 2))
-    return _conv(e, op, p, k_h, k_w, out_c, sums, op.option("depth_multiplier"), depthwise=True)
+    return _conv(e, op, p, k_h, k_w, out_c, sums, op.option("depth_multiplier"), depthwise=True,
+                 arranged=arrange(e.g, op) if arrange is not None else None)
 
 
 def _conv(e: Emitter, op: Operator, p: str, k_h: int, k_w: int, out_c: int, sums: np.ndarray[Any, Any],
-          depth_multiplier: int, *, depthwise: bool) -> int:
+          depth_multiplier: int, *, depthwise: bool, arranged: np.ndarray[Any, Any] | None = None) -> int:
     x, y = e.tensors(op)
     w = e.g.tensors[op.inputs[1]]
     assert x.quant and w.quant and y.quant  # validated
@@ -95,7 +102,7 @@ def _conv(e: Emitter, op: Operator, p: str, k_h: int, k_w: int, out_c: int, sums
                       dtype=np.int64)
     fields = {
         "in_offset": e.off(x.index), "out_offset": e.off(y.index),
-        "weights": e.weights(f"{p}_weights", "int8_t", w.array()),
+        "weights": e.weights(f"{p}_weights", "int8_t", w.array() if arranged is None else arranged),
         "bias": e.weights(f"{p}_bias", "int32_t", bias_values),
         "bias_folded": e.weights(f"{p}_bias_folded", "int32_t", folded),
         "multiplier": mult_table, "shift": shift_table,

@@ -39,6 +39,8 @@ class Emitter(Protocol):
 
     def bias_values(self, op: Operator, channels: int) -> np.ndarray[Any, Any]: ...
 
+    def scratch(self, op: Operator) -> str: ...  # the arena offset of layer op's scratch bytes, as a C literal
+
     def struct(self, ctype: str, name: str, fields: dict[str, str]) -> None: ...
 
 

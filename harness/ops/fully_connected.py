@@ -3,6 +3,9 @@ as the variant FULLY_CONNECTED_16X8 (harness.ops.fully_connected_16x8)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 import tflite
 
@@ -12,6 +15,9 @@ from harness.ops.base import OpSpec
 from harness.ops.checks import activation, activation_tensor, bias, fail, is_int16, symmetric, weights
 from harness.ops.emit import Emitter, c_int, requant, wrap_int32
 from harness.ops.fully_connected_16x8 import check_16x8
+
+# a kernel variant's weight layout: [out_depth, in_depth] int8 -> (the array it reads, the rows it computes)
+Arrange = Callable[[np.ndarray[Any, Any]], tuple[np.ndarray[Any, Any], int]]
 
 
 def check(g: Graph, op: Operator) -> None:
@@ -34,7 +40,9 @@ def check(g: Graph, op: Operator) -> None:
     activation(op)
 
 
-def emit(e: Emitter, op: Operator, p: str) -> int:
+def emit(e: Emitter, op: Operator, p: str, arrange: Arrange | None = None) -> int:
+    """The layer's parameters. ``arrange`` gives a kernel variant its own weight layout: the weights as it
+    stores them, and the rows it computes (a padded count; ``bias_folded`` is padded with zeros to as many)."""
     x, y = e.tensors(op)
     w = e.g.tensors[op.inputs[1]]
     assert x.quant and w.quant and y.quant  # validated
@@ -51,12 +59,13 @@ def emit(e: Emitter, op: Operator, p: str) -> int:
     if w.quant.zero_point[0] == 0:
         folded = [wrap_int32(b - x.quant.zero_point[0] * int(r))
                   for b, r in zip(bias_values, values.astype(np.int64).sum(axis=1))]
+        folded += [0] * ((arrange(values)[1] if arrange is not None else out_depth) - out_depth)
         folded_ptr = e.weights(f"{p}_bias_folded", "int32_t", np.array(folded, dtype=np.int64))
     elif len(op.inputs) > 2 and op.inputs[2] >= 0:
         bias_ptr = e.weights(f"{p}_bias", "int32_t", bias_values)
     fields = {
         "in_offset": e.off(x.index), "out_offset": e.off(y.index),
-        "weights": e.weights(f"{p}_weights", "int8_t", values),
+        "weights": e.weights(f"{p}_weights", "int8_t", arrange(values)[0] if arrange is not None else values),
         "bias": bias_ptr, "bias_folded": folded_ptr,
         "batches": f"{x.elements // in_depth}u", "in_depth": f"{in_depth}u", "out_depth": f"{out_depth}u",
         "input_offset": c_int(-x.quant.zero_point[0]), "filter_offset": c_int(-w.quant.zero_point[0]),

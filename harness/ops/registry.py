@@ -22,7 +22,12 @@ from typing import TYPE_CHECKING
 import harness.ops
 
 if TYPE_CHECKING:   # the operator modules import harness.model, whose loader imports this module
+    from harness.model.graph import Graph, Operator
     from harness.ops.base import OpSpec
+
+
+# what a kernel variant may need of the core (OpSpec.isa); harness.boards.CORE_FEATURES says which cores have them
+ISA_FEATURES = frozenset({"dsp", "mve"})
 
 
 class RegistryError(RuntimeError):
@@ -53,6 +58,14 @@ def _collect() -> dict[str, OpSpec]:
         if d.variant_of and (base is None or base.opcode != d.opcode):
             raise RegistryError(f"operator {d.name} is a variant of {d.variant_of!r}, which is not a registered "
                                 f"operator of opcode {d.opcode}")
+    for d in by_name.values():
+        target = by_name.get(d.speeds_up) if d.speeds_up else None
+        if d.speeds_up and (target is None or target.opcode != d.opcode or not d.variant_of):
+            raise RegistryError(f"operator {d.name} speeds up {d.speeds_up!r}, which is not a registered operator of "
+                                f"opcode {d.opcode}, or names no variant_of")
+        if not d.isa <= ISA_FEATURES or (d.isa and not d.speeds_up):
+            raise RegistryError(f"operator {d.name} needs ISA features {sorted(d.isa)}; expected some of "
+                                f"{sorted(ISA_FEATURES)}, on a variant that speeds up another")
     negative = [d.name for d in by_name.values() if d.code < 0]
     if negative:
         raise RegistryError(f"operators {negative} have negative C enum values; expected 0 or more")
@@ -70,6 +83,24 @@ def lookup(name: str) -> OpSpec | None:
     return operators().get(name)
 
 
+def operator_name(spec: str) -> str:
+    """The TFLite operator a spec's kernel runs (``CONV_2D`` for ``CONV_2D_DSP``); an unknown name as it is
+    (a firmware reporting an operator this harness does not know)."""
+    d = operators().get(spec)
+    return d.variant_of or d.name if d is not None else spec
+
+
 def supported() -> list[str]:
     """The names of the supported operators, in C enum order (for messages)."""
     return [name for name, d in operators().items() if not d.variant_of]
+
+
+def choose(g: Graph, op: Operator, features: frozenset[str] = frozenset()) -> OpSpec:
+    """The spec whose kernel runs ``op`` on a core with ISA ``features``: the variant for its tensor types
+    (``OpSpec.select``), or the first variant speeding that one up that the core and the layer allow."""
+    ops = operators()
+    chosen = ops[ops[op.opcode].for_op(g, op)]
+    for d in ops.values():
+        if d.speeds_up == chosen.name and d.isa <= features and (d.accepts is None or d.accepts(g, op)):
+            return d
+    return chosen

@@ -16,13 +16,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from harness.boards import BoardSpec, load_board
+from harness.boards import BoardSpec, core_features, load_board
 from harness.errors import FirmwareOutputError
 from harness.firmware.build import BuildOptions
 from harness.model import load_model
 from harness.model.graph import Graph
 from harness.model.reference import default_input, reference_layer_outputs, reference_output
 from harness.model.zoo import resolve_model
+from harness.ops.registry import choose
 from harness.protocol import DutClient
 from harness.runner import RunOptions, run_model
 from harness.session import HilSession
@@ -172,8 +173,8 @@ def test_corrupted_middle_layer_is_named_in_the_mismatch_record() -> None:
                     RunOptions(inferences=2, warmup=1, build=corrupt_layer(3)))
     layer_bytes = graph.tensors[graph.operators[3].outputs[0]].nbytes
     assert run.status == "mismatch" and run.matches_reference is False
-    assert run.first_diverging_layer == {"index": 3, "op": "FULLY_CONNECTED", "differing_bytes": 1,
-                                         "bytes": layer_bytes, "first_difference_offset": 0}
+    assert run.first_diverging_layer == {"index": 3, "op": "FULLY_CONNECTED", "kernel": "FULLY_CONNECTED_DSP",
+                                         "differing_bytes": 1, "bytes": layer_bytes, "first_difference_offset": 0}
     assert f"; first differing layer: 3 (FULLY_CONNECTED), 1 of {layer_bytes} bytes" in (run.error or "")
     assert (run.error or "").startswith("output differs from the tflite-micro host interpreter in 1 of")
     # the numbers of the timed run are kept
@@ -202,7 +203,11 @@ def test_layer_crcs_on_qemu_equal_the_interpreters_intermediate_tensors() -> Non
         start = time.monotonic()
         crcs = client.layer_crcs()
         crc_pass_s = time.monotonic() - start
-        assert [(i, op) for i, op, _, _ in crcs] == [(op.index, op.opcode) for op in graph.operators]
+        # the firmware names each layer's kernel variant (the DSP ones on qemu-m4)
+        assert [(i, op) for i, op, _, _ in crcs] == [(op.index, choose(graph, op, core_features(board.core)).name)
+                                                     for op in graph.operators]
+        assert {op for _, op, _, _ in crcs} == {"CONV_2D_DSP", "DEPTHWISE_CONV_2D_DSP", "AVERAGE_POOL_2D", "RESHAPE",
+                                                "FULLY_CONNECTED_DSP", "SOFTMAX"}
         assert [(n, crc) for _, _, n, crc in crcs] == [(len(w), zlib.crc32(w)) for w in want]
         assert client.layer_output(1) == want[1]
         assert client.output_bytes() == want[-1]  # hil-layer-out ran the rest of the layers too
@@ -215,7 +220,7 @@ def test_layer_crcs_on_qemu_equal_the_interpreters_intermediate_tensors() -> Non
         client.load_input(data)
         crcs = client.layer_crcs()
         differs = [i for (i, _, _, crc), w in zip(crcs, want) if crc != zlib.crc32(w)]
-        assert differs[0] == 5 and crcs[5][1] == "DEPTHWISE_CONV_2D"
+        assert differs[0] == 5 and crcs[5][1] == "DEPTHWISE_CONV_2D_DSP"
         got = client.layer_output(5)
         assert got[0] == want[5][0] ^ 1 and got[1:] == want[5][1:]
         assert client.output_bytes() == reference_output(str(path), graph, data)

@@ -8,7 +8,7 @@ on random shapes and quantizations. The operator under test sits between a FLOAT
 int16 and a DEQUANTIZE to a FLOAT32 output, so its int16 input takes every int16 value and a difference in
 any int16 output shows in the float output; two such models run on QEMU. The refusals (an int16 activation
 with a non-zero zero point, per-channel 16x8 FULLY_CONNECTED weights, an INT32 bias for 16x8, a depthwise 16x8
-layer without a bias, int16 SOFTMAX) name the value and what is accepted.
+layer without a bias, int16 LOG_SOFTMAX) name the value and what is accepted.
 
 HILBENCH_OP_CASES sets the random cases per operator (default 16).
 """
@@ -360,10 +360,11 @@ def test_refusals_name_the_tensor_the_value_and_what_is_accepted() -> None:
     message = _refusal(tensors, [OpDef("QUANTIZE", (0,), (1,)), OpDef("DEPTHWISE_CONV_2D", (1, 2, -1), (3,), window)],
                        [0])
     assert "operator 1 (DEPTHWISE_CONV_2D)" in message and "without a bias" in message
-    # int16 SOFTMAX is not supported: refused, naming the type (int16 LOGISTIC and TANH: test_lut16.py)
+    # int16 LOG_SOFTMAX is not supported: refused, naming the type (int16 LOGISTIC and TANH: test_lut16.py,
+    # int16 SOFTMAX: test_softmax16.py)
     tensors = [x, _i16("a", (1, 4), 2.0**-12), _i16("y", (1, 4), 2.0**-15)]
-    message = _refusal(tensors, [OpDef("QUANTIZE", (0,), (1,)), OpDef("SOFTMAX", (1,), (2,), {"beta": 1.0})], [0])
-    assert "operator 1 (SOFTMAX)" in message and "is INT16; only INT8 activations are supported" in message
+    message = _refusal(tensors, [OpDef("QUANTIZE", (0,), (1,)), OpDef("LOG_SOFTMAX", (1,), (2,))], [0])
+    assert "operator 1 (LOG_SOFTMAX)" in message and "is INT16; only INT8 activations are supported" in message
 
 
 def test_conv_chain_is_bit_exact_on_the_host() -> None:

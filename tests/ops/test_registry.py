@@ -12,6 +12,7 @@ import pytest
 import tflite
 
 from harness.firmware.build import FIRMWARE_DIR, kernel_sources
+from harness.model.graph import Graph
 from harness.model.loader import option_fields
 from harness.ops.base import OpSpec
 from harness.ops.cheader import dispatch_cases, generated_files, name_cases, ops_header
@@ -53,7 +54,7 @@ def test_every_operator_is_complete(name: str) -> None:
     member = re.search(rf"const (bench_\w+_params_t) \*{d.params};", model_h)
     assert member is not None, f"bench_layer_t.p has no member {d.params}"
     assert f"void {d.kernel}(const {member.group(1)} *p, uint8_t *arena);" in kernels_h
-    sources = kernel_sources([name], None)
+    sources = kernel_sources([name])
     assert sources and all(p.is_file() for p in sources)
     # defined as a function, or through a macro that defines several (binary.c's BINARY_KERNEL)
     assert any(re.search(rf"^(void {d.kernel}\(|[A-Z_]+\({d.kernel},)", p.read_text(), re.MULTILINE)
@@ -109,6 +110,10 @@ def _fake_ops_module(monkeypatch: pytest.MonkeyPatch, name: str, ops: tuple[OpSp
 
 @pytest.mark.parametrize(("change", "message"), [
     ({}, "operator ADD is defined twice"),
+    ({"name": "ADD_FAST", "code": 9998, "variant_of": "ADD", "speeds_up": "MUL", "isa": frozenset({"dsp"})},
+     "speeds up 'MUL', which is not a registered operator of opcode"),
+    ({"name": "ADD_FAST", "code": 9998, "variant_of": "ADD", "speeds_up": "ADD", "isa": frozenset({"neon"})},
+     r"needs ISA features \['neon'\]; expected some of \['dsp', 'mve'\]"),
     ({"name": "ADD_AGAIN"}, "has opcode .*which ADD has already"),
     ({"name": "ADD_AGAIN", "opcode": 9999}, "has code .*which ADD has already"),
     ({"name": "ADD_AGAIN", "opcode": 9999, "code": -1}, r"negative C enum values"),
@@ -123,3 +128,49 @@ def test_two_modules_that_disagree_are_refused(monkeypatch: pytest.MonkeyPatch, 
     _fake_ops_module(monkeypatch, "zz_extra", (dataclasses.replace(add, **change),))
     with pytest.raises(registry.RegistryError, match=message):
         registry._collect()
+
+
+def _fc_graph() -> Graph:
+    import numpy as np
+
+    from harness.model.builder import OpDef, TensorDef, build_model
+    from harness.model.graph import Dtype
+    from harness.model.loader import parse_model
+
+    w = np.random.default_rng(3).integers(-127, 128, (4, 16), dtype=np.int8)
+    tensors = [TensorDef("x", (1, 16), Dtype.INT8, (0.05,), (3,)),
+               TensorDef("w", (4, 16), Dtype.INT8, (0.01,), (0,), data=w.tobytes()),
+               TensorDef("y", (1, 4), Dtype.INT8, (0.2,), (-7,))]
+    model = build_model(tensors, [OpDef("FULLY_CONNECTED", (0, 1, -1), (2,))], [0], [2])
+    return parse_model(model, name="fc")
+
+
+def test_choose_takes_an_isa_variant_only_on_cores_with_its_features() -> None:
+    from harness.boards import Core, core_features
+    from harness.ops.registry import choose
+
+    g = _fc_graph()
+    op = g.operators[0]
+    assert choose(g, op).name == "FULLY_CONNECTED"
+    assert choose(g, op, core_features(Core.CORTEX_M3)).name == "FULLY_CONNECTED"
+    assert choose(g, op, core_features(Core.CORTEX_M4)).name == "FULLY_CONNECTED_DSP"
+    assert core_features(Core.CORTEX_M55) == {"dsp", "mve"} and not core_features(Core.CORTEX_M0)
+
+
+def test_the_plan_gives_a_variants_scratch_bytes_of_their_own() -> None:
+    import dataclasses
+
+    from harness.firmware.planner import plan_memory
+
+    g = _fc_graph()
+    fc = OPS["FULLY_CONNECTED"]
+    with_scratch = dataclasses.replace(fc, scratch=lambda g, op: 40)
+    plan = plan_memory(g, lambda op: with_scratch)
+    assert list(plan.scratch) == [0]
+    start = plan.scratch[0]
+    for t in (0, 2):  # the layer's input and output
+        lo = plan.offsets[t]
+        hi = lo + g.tensors[t].nbytes
+        assert hi <= start or start + 40 <= lo
+    assert plan.arena_bytes >= start + 40
+    assert plan_memory(g).scratch == {}

@@ -1,6 +1,7 @@
 /* int16 LOGISTIC and TANH (see bench_lut16.h), and their kernels. */
 #include "bench_kernels.h"
 #include "bench_lut16.h"
+#include "bench_mem.h"
 
 #define LUT_LAST 255u
 
@@ -23,36 +24,37 @@ static inline uint32_t lut_at(const uint16_t *lut, uint32_t a, uint32_t bits) {
     return (lo << bits) + (a & ((1u << bits) - 1u)) * (hi - lo);
 }
 
-void bench_logistic16(const int16_t *x, int16_t *y, uint32_t n, int32_t multiplier, int32_t left_shift,
-                      const uint16_t *lut) {
-    for (uint32_t i = 0; i < n; ++i) {
-        const int32_t v = lut_scaled(x[i], multiplier, left_shift);
-        const uint32_t a = v >= 0 ? (uint32_t)v : -(uint32_t)v;
-        /* 0.16 + 9 fraction bits; at and past the last position, 0x7FFF << 10 */
-        const uint32_t r = (a >> 9) >= LUT_LAST ? 0x7FFFu << 10 : lut_at(lut, a, 9u);
-        const uint32_t q = v >= 0 ? r + (1u << 9) : (1u << 25) - r + (1u << 9) - 1u;
-        y[i] = (int16_t)(q >> 10);
-    }
+int16_t bench_logistic16(int16_t x, int32_t multiplier, int32_t left_shift, const uint16_t *lut) {
+    const int32_t v = lut_scaled(x, multiplier, left_shift);
+    const uint32_t a = v >= 0 ? (uint32_t)v : -(uint32_t)v;
+    /* 0.16 + 9 fraction bits; at and past the last position, 0x7FFF << 10 */
+    const uint32_t r = (a >> 9) >= LUT_LAST ? 0x7FFFu << 10 : lut_at(lut, a, 9u);
+    const uint32_t q = v >= 0 ? r + (1u << 9) : (1u << 25) - r + (1u << 9) - 1u;
+    return (int16_t)(q >> 10);
 }
 
-void bench_tanh16(const int16_t *x, int16_t *y, uint32_t n, int32_t multiplier, int32_t left_shift,
-                  const uint16_t *lut) {
-    for (uint32_t i = 0; i < n; ++i) {
-        const int32_t v = lut_scaled(x[i], multiplier, left_shift);
-        const uint32_t a = v >= 0 ? (uint32_t)v : -(uint32_t)v;
-        /* 2 * sigmoid(2|x|) - 1 with 8 more fraction bits than Q0.15 */
-        const int32_t r = (int32_t)((a >> 8) >= LUT_LAST ? 0xFFFFu << 8 : lut_at(lut, a, 8u)) - (1 << 23);
-        const int32_t q = v >= 0 ? r + (1 << 7) : -r + (1 << 7) - 1;
-        y[i] = (int16_t)(q >> 8); /* arithmetic shift: the floor, as the model in lut16.py */
-    }
+int16_t bench_tanh16(int16_t x, int32_t multiplier, int32_t left_shift, const uint16_t *lut) {
+    const int32_t v = lut_scaled(x, multiplier, left_shift);
+    const uint32_t a = v >= 0 ? (uint32_t)v : -(uint32_t)v;
+    /* 2 * sigmoid(2|x|) - 1 with 8 more fraction bits than Q0.15 */
+    const int32_t r = (int32_t)((a >> 8) >= LUT_LAST ? 0xFFFFu << 8 : lut_at(lut, a, 8u)) - (1 << 23);
+    const int32_t q = v >= 0 ? r + (1 << 7) : -r + (1 << 7) - 1;
+    return (int16_t)(q >> 8); /* arithmetic shift: the floor, as the model in lut16.py */
 }
 
+/* Each output element is written after its input element was read: they run in place. */
 void bench_kernel_logistic16(const bench_sigmoid16_params_t *p, uint8_t *arena) {
-    bench_logistic16((const int16_t *)(arena + p->in_offset), (int16_t *)(arena + p->out_offset), p->count,
-                     p->multiplier, p->left_shift, p->lut);
+    const uint8_t *x = arena + p->in_offset;
+    uint8_t *y = arena + p->out_offset;
+    for (uint32_t i = 0; i < p->count; ++i) {
+        bench_put_i16(y, i, bench_logistic16(bench_get_i16(x, i), p->multiplier, p->left_shift, p->lut));
+    }
 }
 
 void bench_kernel_tanh16(const bench_sigmoid16_params_t *p, uint8_t *arena) {
-    bench_tanh16((const int16_t *)(arena + p->in_offset), (int16_t *)(arena + p->out_offset), p->count,
-                 p->multiplier, p->left_shift, p->lut);
+    const uint8_t *x = arena + p->in_offset;
+    uint8_t *y = arena + p->out_offset;
+    for (uint32_t i = 0; i < p->count; ++i) {
+        bench_put_i16(y, i, bench_tanh16(bench_get_i16(x, i), p->multiplier, p->left_shift, p->lut));
+    }
 }
