@@ -115,3 +115,24 @@ def host_mismatches(model: bytes, name: str, rng: np.random.Generator, runs: int
         if got != expected:
             problems.append(f"{sum(a != b for a, b in zip(got, expected))} of {len(expected)} bytes differ")
     return problems
+
+
+def tensorflow_converted(folder: Path, name: str, script: str, *, needs: tuple[str, ...] = ()) -> Path:
+    """``folder/name``, written by ``script`` (TensorFlow's converter, in a subprocess, given the path as its
+    argument). Skips where TensorFlow or a module of ``needs`` (``tf_keras``) is missing, except in CI."""
+    import importlib.util
+    import subprocess
+    import sys
+
+    from harness.model import builtin
+
+    missing = [m for m in needs if importlib.util.find_spec(m) is None]
+    if builtin.tensorflow_version() is None:
+        missing.insert(0, "tensorflow")
+    if missing and not IN_CI:
+        pytest.skip(f"{', '.join(missing)} not installed: ./bootstrap.sh setup installs them")
+    path = folder / name
+    done = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True, text=True, check=False,
+                          timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return path

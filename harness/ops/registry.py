@@ -97,10 +97,10 @@ def supported() -> list[str]:
 
 def choose(g: Graph, op: Operator, features: frozenset[str] = frozenset()) -> OpSpec:
     """The spec whose kernel runs ``op`` on a core with ISA ``features``: the variant for its tensor types
-    (``OpSpec.select``), or the first variant speeding that one up that the core and the layer allow."""
+    (``OpSpec.select``), or, among the variants speeding that one up that the core and the layer allow, the
+    one needing the most ISA features (MVE before DSP on a Cortex-M55), the first registered on a tie."""
     ops = operators()
     chosen = ops[ops[op.opcode].for_op(g, op)]
-    for d in ops.values():
-        if d.speeds_up == chosen.name and d.isa <= features and (d.accepts is None or d.accepts(g, op)):
-            return d
-    return chosen
+    faster = [d for d in ops.values()
+              if d.speeds_up == chosen.name and d.isa <= features and (d.accepts is None or d.accepts(g, op))]
+    return max(faster, key=lambda d: len(d.isa), default=chosen)

@@ -12,8 +12,6 @@ variable tensors 18 and 19). HILBENCH_OP_CASES sets the random cases (default 16
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,12 +22,11 @@ import pytest
 from harness.boards import load_board
 from harness.errors import ModelError
 from harness.firmware.host import HostModel, build_host_model
-from harness.model import builtin
 from harness.model.builder import OpDef, TensorDef, build_model
 from harness.model.graph import Dtype
 from harness.model.loader import parse_model
 from harness.runner import RunOptions, run_model
-from tests.conftest import IN_CI, interpret, requires_qemu
+from tests.conftest import interpret, requires_qemu, tensorflow_converted
 
 CASES = int(os.environ.get("HILBENCH_OP_CASES", "16"))
 LSTM = "UNIDIRECTIONAL_SEQUENCE_LSTM"
@@ -172,21 +169,9 @@ open(sys.argv[1], "wb").write(conv.convert())
 _CONVERTED_OPS = [LSTM, LSTM, "STRIDED_SLICE", "FULLY_CONNECTED"]
 
 
-def _has_tf_keras() -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec("tf_keras") is not None
-
-
 @pytest.fixture(scope="module")
 def converted(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    if (builtin.tensorflow_version() is None or not _has_tf_keras()) and not IN_CI:
-        pytest.skip("TensorFlow or tf_keras not installed: pip install '.[models]'")
-    path = tmp_path_factory.mktemp("converted") / "tf_lstm.tflite"
-    done = subprocess.run([sys.executable, "-c", _CONVERT, str(path)], capture_output=True, text=True, check=False,
-                          timeout=600)
-    assert done.returncode == 0, done.stderr[-3000:]
-    return path
+    return tensorflow_converted(tmp_path_factory.mktemp("converted"), "tf_lstm.tflite", _CONVERT, needs=("tf_keras",))
 
 
 def test_a_converter_made_lstm_is_bit_exact_on_the_host(converted: Path) -> None:

@@ -15,8 +15,6 @@ The random models are written with harness.model.builder. HILBENCH_OP_CASES sets
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -26,7 +24,6 @@ import pytest
 
 from harness.boards import load_board
 from harness.errors import ModelError
-from harness.model import builtin
 from harness.model.builder import OpDef, TensorDef, build_model
 from harness.model.graph import Dtype
 from harness.model.loader import parse_model
@@ -34,7 +31,7 @@ from harness.ops.checks import conv_output_size
 from harness.ops.registry import lookup
 from harness.ops.resize_bilinear import interpolation
 from harness.runner import RunOptions, run_model
-from tests.conftest import IN_CI, host_mismatches, requires_qemu
+from tests.conftest import host_mismatches, requires_qemu, tensorflow_converted
 
 CASES = int(os.environ.get("HILBENCH_OP_CASES", "16"))
 Rng = np.random.Generator
@@ -366,13 +363,7 @@ _CONVERTED_OPS = ["TRANSPOSE_CONV", "RESIZE_BILINEAR", "MEAN", "CONCATENATION", 
 
 @pytest.fixture(scope="module")
 def converted(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    if builtin.tensorflow_version() is None and not IN_CI:
-        pytest.skip("TensorFlow not installed: pip install '.[models]'")
-    path = tmp_path_factory.mktemp("converted") / "tf_reduce_ops.tflite"
-    done = subprocess.run([sys.executable, "-c", _CONVERT, str(path)], capture_output=True, text=True, check=False,
-                          timeout=600)
-    assert done.returncode == 0, done.stderr[-3000:]
-    return path
+    return tensorflow_converted(tmp_path_factory.mktemp("converted"), "tf_reduce_ops.tflite", _CONVERT)
 
 
 def test_a_converter_made_model_is_bit_exact_on_the_host(converted: Path) -> None:

@@ -174,3 +174,15 @@ def test_the_plan_gives_a_variants_scratch_bytes_of_their_own() -> None:
         assert hi <= start or start + 40 <= lo
     assert plan.arena_bytes >= start + 40
     assert plan_memory(g).scratch == {}
+
+
+def test_choose_prefers_the_variant_needing_the_most_isa_features() -> None:
+    from harness.boards import Core, core_features
+    from harness.ops.registry import choose
+
+    # FULLY_CONNECTED_MVE (isa dsp + mve) and FULLY_CONNECTED_DSP (dsp) both take this layer
+    g = _fc_graph()
+    op = g.operators[0]
+    assert choose(g, op, core_features(Core.CORTEX_M55)).name == "FULLY_CONNECTED_MVE"
+    assert choose(g, op, core_features(Core.CORTEX_M4)).name == "FULLY_CONNECTED_DSP"
+    assert choose(g, op, core_features(Core.CORTEX_M3)).name == "FULLY_CONNECTED"
