@@ -15,9 +15,12 @@ extern "C" {
 void bench_kernel_fully_connected(const bench_fc_params_t *p, uint8_t *arena);
 void bench_kernel_fully_connected_dsp(const bench_fc_params_t *p, uint8_t *arena);
 void bench_kernel_conv_2d_dsp(const bench_conv_params_t *p, uint8_t *arena);  /* dsp/conv_2d_dsp.c */
+void bench_kernel_fully_connected_mve(const bench_fc_params_t *p, uint8_t *arena);  /* mve/fully_connected_mve.c */
+void bench_kernel_conv_2d_mve(const bench_conv_params_t *p, uint8_t *arena);  /* mve/conv_2d_mve.c */
 void bench_kernel_conv_2d(const bench_conv_params_t *p, uint8_t *arena);
 void bench_kernel_depthwise_conv_2d(const bench_conv_params_t *p, uint8_t *arena);
 void bench_kernel_depthwise_conv_2d_dsp(const bench_conv_params_t *p, uint8_t *arena);
+void bench_kernel_depthwise_conv_2d_mve(const bench_conv_params_t *p, uint8_t *arena);  /* mve/depthwise_conv_2d_mve.c */
 void bench_kernel_average_pool_2d(const bench_pool_params_t *p, uint8_t *arena);
 void bench_kernel_max_pool_2d(const bench_pool_params_t *p, uint8_t *arena);
 void bench_kernel_add(const bench_binary_params_t *p, uint8_t *arena);
