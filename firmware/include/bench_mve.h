@@ -281,6 +281,17 @@ BENCH_MVE_INLINE bench_v32_t bench_mve_add32(bench_v32_t a, int32_t b) {
 
 #endif
 
+/* the last, partial, step of BENCH_MVE_DOT4: input vector xv (its missing lanes zero) against the block's
+ * 64 weight bytes at w, which it then passes */
+#define BENCH_MVE_DOT4_LAST(xv, w, a0, a1, a2, a3)                      \
+    do {                                                                \
+        (a0) = bench_mve_dot8((a0), (xv), bench_mve_ld8(w));            \
+        (a1) = bench_mve_dot8((a1), (xv), bench_mve_ld8((w) + 16));     \
+        (a2) = bench_mve_dot8((a2), (xv), bench_mve_ld8((w) + 32));     \
+        (a3) = bench_mve_dot8((a3), (xv), bench_mve_ld8((w) + 48));     \
+        (w) += 64;                                                      \
+    } while (0)
+
 /* n bytes of v at dst (im2col's padding; plain inline: GCC may keep one copy) */
 static inline void bench_mve_fill(int8_t *dst, int8_t v, uint32_t n) {
     const bench_v8_t d = bench_mve_dup8(v);

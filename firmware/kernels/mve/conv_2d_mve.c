@@ -86,11 +86,7 @@ void bench_kernel_conv_2d_mve(const bench_conv_params_t *p, uint8_t *arena) {
                 const int8_t *xi = x;
                 BENCH_MVE_DOT4(xi, w, full, a0, a1, a2, a3);
                 if (rest != 0) {
-                    a0 = bench_mve_dot8(a0, xt, bench_mve_ld8(w));
-                    a1 = bench_mve_dot8(a1, xt, bench_mve_ld8(w + 16));
-                    a2 = bench_mve_dot8(a2, xt, bench_mve_ld8(w + 32));
-                    a3 = bench_mve_dot8(a3, xt, bench_mve_ld8(w + 48));
-                    w += 64;
+                    BENCH_MVE_DOT4_LAST(xt, w, a0, a1, a2, a3);
                 }
                 const bench_v32_t mult = bench_mve_ld32(rec + 4), left = bench_mve_ld32(rec + 8);
                 const bench_v32_t right = bench_mve_ld32(rec + 12);

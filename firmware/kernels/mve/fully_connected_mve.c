@@ -46,11 +46,7 @@ void bench_kernel_fully_connected_mve(const bench_fc_params_t *p, uint8_t *arena
             BENCH_MVE_DOT4(xi, w, full, a0, a1, a2, a3);
             if (rest != 0) {
                 const bench_v8_t xv = bench_mve_ld8_n(xi, rest);
-                a0 = bench_mve_dot8(a0, xv, bench_mve_ld8(w));
-                a1 = bench_mve_dot8(a1, xv, bench_mve_ld8(w + 16));
-                a2 = bench_mve_dot8(a2, xv, bench_mve_ld8(w + 32));
-                a3 = bench_mve_dot8(a3, xv, bench_mve_ld8(w + 48));
-                w += 64;
+                BENCH_MVE_DOT4_LAST(xv, w, a0, a1, a2, a3);
             }
             requantize4(p, y, o, out_depth - o < 4u ? out_depth - o : 4u, bench_mve_make32(a0, a1, a2, a3));
         }
