@@ -23,11 +23,11 @@ from typing import Any
 import numpy as np
 import tflite
 
-from harness.model.graph import Graph, Operator, Tensor
-from harness.model.quant import check_requant
+from harness.model.graph import Graph, Operator
 from harness.ops.base import OpSpec
 from harness.ops.conv import check_conv_2d, emit_conv_2d, overlap
 from harness.ops.emit import Emitter
+from harness.ops.simd_layout import RecordsEmitter, block_interleave
 
 CHANNELS, STEP = 4, 16  # output channels per block, values per channel per step
 
@@ -53,15 +53,7 @@ def interleave(values: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
     >>> len(arranged), arranged[[0, 1, 16, 17, 32]].tolist()
     (64, [1, 0, 2, 0, 0])
     """
-    out_c = values.shape[0]
-    flat = values.reshape(out_c, -1)
-    rows = -(-out_c // CHANNELS) * CHANNELS
-    depth = -(-flat.shape[1] // STEP) * STEP
-    padded = np.zeros((rows, depth), dtype=np.int8)
-    padded[:out_c, :flat.shape[1]] = flat
-    # [block, channel, step, 16] -> [block, step, channel, 16]
-    blocks = padded.reshape(rows // CHANNELS, CHANNELS, depth // STEP, STEP).transpose(0, 2, 1, 3)
-    return np.ascontiguousarray(blocks).reshape(-1)
+    return block_interleave(values.reshape(values.shape[0], -1), CHANNELS, STEP)[0]
 
 
 def block_records(folded: list[int], multipliers: list[int], shifts: list[int]) -> list[int]:
@@ -81,63 +73,9 @@ def block_records(folded: list[int], multipliers: list[int], shifts: list[int]) 
     return words
 
 
-class _Arranged:
-    """The emitter ``emit_conv_2d`` writes the layer through, with this kernel's tables: the weights in its
-    order (``interleave``), under ``bias_folded`` the per-block records (``block_records``), and the arena
-    offset of the layer's scratch as ``scratch_offset`` (0 for a ``direct`` layer, which has none); no plain
-    ``bias`` (windows over the padding read the zero point, so the folded bias serves every pixel) and no
-    separate requantization tables (they are in the records)."""
-
-    def __init__(self, e: Emitter, op: Operator, p: str) -> None:
-        self.e, self.op, self.p = e, op, p
-        self.g, self.parts = e.g, e.parts
-        self.multipliers: list[int] = []
-        self.shifts: list[int] = []
-
-    def off(self, t: int) -> str:
-        return self.e.off(t)
-
-    def offset(self, t: int) -> int:
-        return self.e.offset(t)
-
-    def weights(self, name: str, ctype: str, values: np.ndarray[Any, Any]) -> str:
-        if name == f"{self.p}_weights":
-            return self.e.weights(name, ctype, interleave(values))
-        if name == f"{self.p}_bias":
-            return "NULL"
-        if name == f"{self.p}_bias_folded":
-            if len(self.multipliers) != len(values):  # emit_conv_2d passes requant() first, then the tables
-                raise RuntimeError(f"{self.p}: bias_folded came before the requantization tables conv_mve's "
-                                   "records are built from")
-            words = block_records([int(v) for v in values], self.multipliers, self.shifts)
-            return self.e.weights(name, ctype, np.array(words, dtype=np.int64))
-        return self.e.weights(name, ctype, values)
-
-    def table(self, name: str, ctype: str, values: list[int]) -> str:
-        return self.e.table(name, ctype, values)
-
-    def requant(self, p: str, multipliers: list[int], shifts: list[int]) -> tuple[str, str]:
-        for c, (m, s) in enumerate(zip(multipliers, shifts)):
-            check_requant(f"output_multiplier[{c}]", m, f"output_shift[{c}]", s)
-        self.multipliers, self.shifts = list(multipliers), list(shifts)
-        return "NULL", "NULL"
-
-    def tensors(self, op: Operator) -> tuple[Tensor, Tensor]:
-        return self.e.tensors(op)
-
-    def bias_values(self, op: Operator, channels: int) -> np.ndarray[Any, Any]:
-        return self.e.bias_values(op, channels)
-
-    def scratch(self, op: Operator) -> str:
-        return self.e.scratch(op)
-
-    def struct(self, ctype: str, name: str, fields: dict[str, str]) -> None:
-        offset = self.e.scratch(self.op) if scratch(self.g, self.op) else "0u"  # the plan places no 0 bytes
-        self.e.struct(ctype, name, {**fields, "scratch_offset": offset})
-
-
 def emit(e: Emitter, op: Operator, p: str) -> int:
-    return emit_conv_2d(_Arranged(e, op, p), op, p)
+    return emit_conv_2d(RecordsEmitter(e, op, p, kernel="conv_mve", weights=interleave, records=block_records,
+                        scratch=scratch), op, p)
 
 
 OPS = (

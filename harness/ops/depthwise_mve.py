@@ -20,12 +20,12 @@ from typing import Any
 import numpy as np
 import tflite
 
-from harness.model.graph import Graph, Operator, Tensor
-from harness.model.quant import check_requant
+from harness.model.graph import Graph, Operator
 from harness.ops.base import OpSpec
 from harness.ops.checks import is_int16
 from harness.ops.conv import check_depthwise_conv_2d, emit_depthwise_conv_2d, overlap
 from harness.ops.emit import Emitter
+from harness.ops.simd_layout import RecordsEmitter
 
 GROUP = 8  # channels per group: two int32 vectors, the even and the odd channels
 
@@ -68,61 +68,9 @@ def group_records(folded: list[int], multipliers: list[int], shifts: list[int]) 
     return words
 
 
-class _Arranged:
-    """The emitter ``emit_depthwise_conv_2d`` writes the layer through, with this kernel's tables: the weights
-    in its order (``arrange``), under ``bias_folded`` the per-group records (``group_records``) and the arena
-    offset of the layer's scratch as ``scratch_offset``; no plain ``bias`` and no separate requantization
-    tables (they are in the records)."""
-
-    def __init__(self, e: Emitter, op: Operator, p: str) -> None:
-        self.e, self.op, self.p = e, op, p
-        self.g, self.parts = e.g, e.parts
-        self.multipliers: list[int] = []
-        self.shifts: list[int] = []
-
-    def off(self, t: int) -> str:
-        return self.e.off(t)
-
-    def offset(self, t: int) -> int:
-        return self.e.offset(t)
-
-    def weights(self, name: str, ctype: str, values: np.ndarray[Any, Any]) -> str:
-        if name == f"{self.p}_weights":
-            return self.e.weights(name, ctype, arrange(values))
-        if name == f"{self.p}_bias":
-            return "NULL"
-        if name == f"{self.p}_bias_folded":
-            if len(self.multipliers) != len(values):  # _conv passes requant() first, then the tables
-                raise RuntimeError(f"{self.p}: bias_folded came before the requantization tables depthwise_mve's "
-                                   "records are built from")
-            words = group_records([int(v) for v in values], self.multipliers, self.shifts)
-            return self.e.weights(name, ctype, np.array(words, dtype=np.int64))
-        return self.e.weights(name, ctype, values)
-
-    def table(self, name: str, ctype: str, values: list[int]) -> str:
-        return self.e.table(name, ctype, values)
-
-    def requant(self, p: str, multipliers: list[int], shifts: list[int]) -> tuple[str, str]:
-        for c, (m, s) in enumerate(zip(multipliers, shifts)):
-            check_requant(f"output_multiplier[{c}]", m, f"output_shift[{c}]", s)
-        self.multipliers, self.shifts = list(multipliers), list(shifts)
-        return "NULL", "NULL"
-
-    def tensors(self, op: Operator) -> tuple[Tensor, Tensor]:
-        return self.e.tensors(op)
-
-    def bias_values(self, op: Operator, channels: int) -> np.ndarray[Any, Any]:
-        return self.e.bias_values(op, channels)
-
-    def scratch(self, op: Operator) -> str:
-        return self.e.scratch(op)
-
-    def struct(self, ctype: str, name: str, fields: dict[str, str]) -> None:
-        self.e.struct(ctype, name, {**fields, "scratch_offset": self.e.scratch(self.op)})
-
-
 def emit(e: Emitter, op: Operator, p: str) -> int:
-    return emit_depthwise_conv_2d(_Arranged(e, op, p), op, p)
+    layout = RecordsEmitter(e, op, p, kernel="depthwise_mve", weights=arrange, records=group_records, scratch=scratch)
+    return emit_depthwise_conv_2d(layout, op, p)
 
 
 OPS = (

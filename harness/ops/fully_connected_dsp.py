@@ -21,6 +21,7 @@ from harness.ops.base import OpSpec
 from harness.ops.emit import Emitter
 from harness.ops.fully_connected import check, overlap
 from harness.ops.fully_connected import emit as emit_fc
+from harness.ops.simd_layout import block_interleave
 
 ROWS, STEP = 4, 4  # rows per block, weights per row per step
 
@@ -33,14 +34,7 @@ def interleave(values: np.ndarray[Any, Any]) -> tuple[np.ndarray[Any, Any], int]
     >>> rows, arranged[:12].tolist()
     (4, [0, 1, 2, 3, 8, 9, 10, 11, 0, 0, 0, 0])
     """
-    out_depth, in_depth = values.shape
-    rows = -(-out_depth // ROWS) * ROWS
-    depth = -(-in_depth // STEP) * STEP
-    padded = np.zeros((rows, depth), dtype=np.int8)
-    padded[:out_depth, :in_depth] = values
-    # [block, row, step, 4] -> [block, step, row, 4]
-    blocks = padded.reshape(rows // ROWS, ROWS, depth // STEP, STEP).transpose(0, 2, 1, 3)
-    return np.ascontiguousarray(blocks).reshape(-1), rows
+    return block_interleave(values, ROWS, STEP)
 
 
 def accepts(g: Graph, op: Operator) -> bool:

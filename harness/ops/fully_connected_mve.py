@@ -23,6 +23,7 @@ from harness.ops.emit import Emitter
 from harness.ops.fully_connected import check, overlap
 from harness.ops.fully_connected import emit as emit_fc
 from harness.ops.fully_connected_dsp import accepts
+from harness.ops.simd_layout import block_interleave
 
 ROWS, STEP = 4, 16  # rows per block, weights per row per step
 
@@ -35,14 +36,7 @@ def interleave(values: np.ndarray[Any, Any]) -> tuple[np.ndarray[Any, Any], int]
     >>> rows, len(arranged), arranged[[0, 1, 16, 17]].tolist()
     (4, 64, [1, 0, 2, 0])
     """
-    out_depth, in_depth = values.shape
-    rows = -(-out_depth // ROWS) * ROWS
-    depth = -(-in_depth // STEP) * STEP
-    padded = np.zeros((rows, depth), dtype=np.int8)
-    padded[:out_depth, :in_depth] = values
-    # [block, row, step, 16] -> [block, step, row, 16]
-    blocks = padded.reshape(rows // ROWS, ROWS, depth // STEP, STEP).transpose(0, 2, 1, 3)
-    return np.ascontiguousarray(blocks).reshape(-1), rows
+    return block_interleave(values, ROWS, STEP)
 
 
 def emit(e: Emitter, op: Operator, p: str) -> int:
