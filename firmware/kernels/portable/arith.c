@@ -8,32 +8,17 @@
  * x >= 0 by s_x/s_y and x < 0 times alpha by s_x s_alpha / s_y.
  * Element i of the output is written after element i of each input was read. */
 #include "bench_kernels.h"
-#include "bench_fixedpoint.h"
+#include "bench_binary_one.h"
 
 static inline int32_t sub_one(const bench_arith_params_t *p, int32_t a, int32_t b) {
-    const int32_t sa = bench_multiply_by_quantized_multiplier((a + p->input1_offset) * (1 << p->left_shift),
-                                                              p->input1_multiplier, p->input1_shift);
-    const int32_t sb = bench_multiply_by_quantized_multiplier((b + p->input2_offset) * (1 << p->left_shift),
-                                                              p->input2_multiplier, p->input2_shift);
+    const int32_t sa = BENCH_RESCALED_INPUT(p, a, 1);
+    const int32_t sb = BENCH_RESCALED_INPUT(p, b, 2);
     const int32_t v = bench_multiply_by_quantized_multiplier(sa - sb, p->output_multiplier, p->output_shift);
     return bench_clamp(v + p->output_offset, p->act_min, p->act_max);
 }
 
 /* ADD and MUL as binary.c computes them, for a constant operand. */
-static inline int32_t add_one(const bench_arith_params_t *p, int32_t a, int32_t b) {
-    const int32_t sa = bench_multiply_by_quantized_multiplier((a + p->input1_offset) * (1 << p->left_shift),
-                                                              p->input1_multiplier, p->input1_shift);
-    const int32_t sb = bench_multiply_by_quantized_multiplier((b + p->input2_offset) * (1 << p->left_shift),
-                                                              p->input2_multiplier, p->input2_shift);
-    const int32_t v = bench_multiply_by_quantized_multiplier(sa + sb, p->output_multiplier, p->output_shift);
-    return bench_clamp(v + p->output_offset, p->act_min, p->act_max);
-}
-
-static inline int32_t mul_one(const bench_arith_params_t *p, int32_t a, int32_t b) {
-    const int32_t v = bench_multiply_by_quantized_multiplier((a + p->input1_offset) * (b + p->input2_offset),
-                                                             p->output_multiplier, p->output_shift);
-    return bench_clamp(v + p->output_offset, p->act_min, p->act_max);
-}
+BENCH_DEFINE_ADD_MUL_ONE(bench_arith_params_t)
 
 static inline int32_t minimum_one(const bench_arith_params_t *p, int32_t a, int32_t b) {
     (void)p;
@@ -46,10 +31,8 @@ static inline int32_t maximum_one(const bench_arith_params_t *p, int32_t a, int3
 }
 
 static inline int32_t squared_difference_one(const bench_arith_params_t *p, int32_t a, int32_t b) {
-    const int32_t sa = bench_multiply_by_quantized_multiplier((a + p->input1_offset) * (1 << p->left_shift),
-                                                              p->input1_multiplier, p->input1_shift);
-    const int32_t sb = bench_multiply_by_quantized_multiplier((b + p->input2_offset) * (1 << p->left_shift),
-                                                              p->input2_multiplier, p->input2_shift);
+    const int32_t sa = BENCH_RESCALED_INPUT(p, a, 1);
+    const int32_t sb = BENCH_RESCALED_INPUT(p, b, 2);
     /* |sa - sb| <= 255 * 2^7: the square is below 2^31 */
     const int32_t d = sa - sb;
     const int32_t v = bench_multiply_by_quantized_multiplier(d * d, p->output_multiplier, p->output_shift);

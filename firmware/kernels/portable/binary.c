@@ -4,22 +4,9 @@
  * specification); MUL multiplies the offset inputs and rescales once.
  * Element i of the output is written after element i of each input was read. */
 #include "bench_kernels.h"
-#include "bench_fixedpoint.h"
+#include "bench_binary_one.h"
 
-static inline int8_t add_one(const bench_binary_params_t *p, int32_t a, int32_t b) {
-    const int32_t sa = bench_multiply_by_quantized_multiplier((a + p->input1_offset) * (1 << p->left_shift),
-                                                              p->input1_multiplier, p->input1_shift);
-    const int32_t sb = bench_multiply_by_quantized_multiplier((b + p->input2_offset) * (1 << p->left_shift),
-                                                              p->input2_multiplier, p->input2_shift);
-    const int32_t v = bench_multiply_by_quantized_multiplier(sa + sb, p->output_multiplier, p->output_shift);
-    return (int8_t)bench_clamp(v + p->output_offset, p->act_min, p->act_max);
-}
-
-static inline int8_t mul_one(const bench_binary_params_t *p, int32_t a, int32_t b) {
-    const int32_t v = bench_multiply_by_quantized_multiplier((a + p->input1_offset) * (b + p->input2_offset),
-                                                             p->output_multiplier, p->output_shift);
-    return (int8_t)bench_clamp(v + p->output_offset, p->act_min, p->act_max);
-}
+BENCH_DEFINE_ADD_MUL_ONE(bench_binary_params_t)
 
 #define BINARY_KERNEL(name, one)                                                                        \
     void name(const bench_binary_params_t *p, uint8_t *arena) {                                          \
@@ -29,7 +16,7 @@ static inline int8_t mul_one(const bench_binary_params_t *p, int32_t a, int32_t 
         if (!p->broadcast) {                                                                            \
             const uint32_t n = p->shape[0] * p->shape[1] * p->shape[2] * p->shape[3];                   \
             for (uint32_t i = 0; i < n; ++i) {                                                          \
-                y[i] = one(p, x1[i], x2[i]);                                                            \
+                y[i] = (int8_t)one(p, x1[i], x2[i]);                                                    \
             }                                                                                           \
             return;                                                                                     \
         }                                                                                               \
@@ -39,7 +26,7 @@ static inline int8_t mul_one(const bench_binary_params_t *p, int32_t a, int32_t 
                     const int8_t *a = x1 + i0 * p->stride1[0] + i1 * p->stride1[1] + i2 * p->stride1[2];\
                     const int8_t *b = x2 + i0 * p->stride2[0] + i1 * p->stride2[1] + i2 * p->stride2[2];\
                     for (uint32_t i3 = 0; i3 < p->shape[3]; ++i3) {                                     \
-                        *y++ = one(p, a[i3 * p->stride1[3]], b[i3 * p->stride2[3]]);                    \
+                        *y++ = (int8_t)one(p, a[i3 * p->stride1[3]], b[i3 * p->stride2[3]]);            \
                     }                                                                                   \
                 }                                                                                       \
             }                                                                                           \

@@ -9,20 +9,14 @@
 #include "bench_kernels.h"
 #include "bench_fixedpoint.h"
 #include "bench_fixedpoint16.h"
-
-static inline int32_t at(const uint8_t *base, uint32_t i) {
-    int16_t v;
-    __builtin_memcpy(&v, base + 2u * i, sizeof v);
-    return v;
-}
+#include "bench_mem.h"
 
 static inline void put(const bench_conv16_params_t *p, uint8_t *base, uint32_t i, int64_t acc, int oc) {
     if (p->bias != 0) {
         acc += p->bias[oc];
     }
     const int32_t v = bench_multiply_by_quantized_multiplier64(acc, p->multiplier[oc], p->shift[oc]);
-    const int16_t s = (int16_t)bench_clamp(v, p->act_min, p->act_max);
-    __builtin_memcpy(base + 2u * i, &s, sizeof s);
+    bench_put_i16(base, i, (int16_t)bench_clamp(v, p->act_min, p->act_max));
 }
 
 /* The input row (or column) of tap k of a window starting at `origin`, or -1 outside the input. */
@@ -50,7 +44,7 @@ void bench_kernel_conv_2d_16x8(const bench_conv16_params_t *p, uint8_t *arena) {
                         const uint32_t pixel = ((uint32_t)iy * p->in_w + (uint32_t)ix) * (uint32_t)in_c;
                         const int8_t *w = p->weights + (((uint32_t)oc * p->k_h + (uint32_t)ky) * p->k_w + (uint32_t)kx) * (uint32_t)in_c;
                         for (int ic = 0; ic < in_c; ++ic) {
-                            acc += at(in, pixel + (uint32_t)ic) * (int32_t)w[ic];
+                            acc += bench_get_i16(in, pixel + (uint32_t)ic) * (int32_t)w[ic];
                         }
                     }
                 }
@@ -79,7 +73,7 @@ void bench_kernel_depthwise_conv_2d_16x8(const bench_conv16_params_t *p, uint8_t
                         if (ix < 0) continue;
                         const uint32_t i = ((uint32_t)iy * p->in_w + (uint32_t)ix) * (uint32_t)in_c + (uint32_t)ic;
                         const int8_t w = p->weights[((uint32_t)ky * p->k_w + (uint32_t)kx) * (uint32_t)out_c + (uint32_t)oc];
-                        acc += at(in, i) * (int32_t)w;
+                        acc += bench_get_i16(in, i) * (int32_t)w;
                     }
                 }
                 put(p, out, ((uint32_t)oy * p->out_w + (uint32_t)ox) * (uint32_t)out_c + (uint32_t)oc, acc, oc);

@@ -4,20 +4,8 @@
  * zero point, MultiplyByQuantizedMultiplier, add the output zero point, clamp
  * to the output type), AffineQuantize and Dequantize. */
 #include "bench_kernels.h"
+#include "bench_mem.h"
 #include "bench_fixedpoint.h"
-
-/* int16 loads and stores through memcpy: the arena is bytes, 16-byte aligned
- * per tensor, and int16 tensors start there (the planner aligns every buffer). */
-static inline int32_t load16(const uint8_t *base, uint32_t i) {
-    int16_t v;
-    __builtin_memcpy(&v, base + 2u * i, sizeof v);
-    return v;
-}
-
-static inline void store16(uint8_t *base, uint32_t i, int32_t v) {
-    const int16_t s = (int16_t)v;
-    __builtin_memcpy(base + 2u * i, &s, sizeof s);
-}
 
 static inline int32_t requantize_one(const bench_requantize_params_t *p, int32_t x) {
     const int32_t v = bench_multiply_by_quantized_multiplier(x - p->input_zero_point, p->multiplier, p->shift);
@@ -30,7 +18,7 @@ void bench_kernel_requantize_int8_to_int16(const bench_requantize_params_t *p, u
     const int8_t *x = (const int8_t *)(arena + p->in_offset);
     uint8_t *y = arena + p->out_offset;
     for (uint32_t i = p->count; i-- > 0;) {
-        store16(y, i, requantize_one(p, x[i]));
+        bench_put_i16(y, i, (int16_t)requantize_one(p, x[i]));
     }
 }
 
@@ -40,7 +28,7 @@ void bench_kernel_requantize_int16_to_int8(const bench_requantize_params_t *p, u
     const uint8_t *x = arena + p->in_offset;
     int8_t *y = (int8_t *)(arena + p->out_offset);
     for (uint32_t i = 0; i < p->count; ++i) {
-        y[i] = (int8_t)requantize_one(p, load16(x, i));
+        y[i] = (int8_t)requantize_one(p, bench_get_i16(x, i));
     }
 }
 
@@ -48,7 +36,7 @@ void bench_kernel_requantize_int16(const bench_requantize_params_t *p, uint8_t *
     const uint8_t *x = arena + p->in_offset;
     uint8_t *y = arena + p->out_offset;
     for (uint32_t i = 0; i < p->count; ++i) {
-        store16(y, i, requantize_one(p, load16(x, i)));
+        bench_put_i16(y, i, (int16_t)requantize_one(p, bench_get_i16(x, i)));
     }
 }
 
@@ -75,7 +63,7 @@ void bench_kernel_quantize_from_float_to_int16(const bench_dequantize_params_t *
             }
         }
         const int32_t s = (int32_t)((uint32_t)r + (uint32_t)p->zero_point);
-        store16(y, i, bench_clamp(s, -32768, 32767));
+        bench_put_i16(y, i, (int16_t)bench_clamp(s, -32768, 32767));
     }
 }
 
@@ -85,7 +73,7 @@ void bench_kernel_dequantize_int16(const bench_dequantize_params_t *p, uint8_t *
     const uint8_t *x = arena + p->in_offset;
     uint8_t *y = arena + p->out_offset;
     for (uint32_t i = p->count; i-- > 0;) {
-        const float v = (float)(p->scale * (double)(load16(x, i) - p->zero_point));
+        const float v = (float)(p->scale * (double)(bench_get_i16(x, i) - p->zero_point));
         __builtin_memcpy(y + 4u * i, &v, sizeof v);
     }
 }

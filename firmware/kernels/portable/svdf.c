@@ -8,14 +8,7 @@
 #include <stddef.h>
 #include "bench_fixedpoint.h"
 #include "bench_kernels.h"
-
-static int16_t get16(const uint8_t *at) {
-    int16_t v;
-    __builtin_memcpy(&v, at, sizeof v);
-    return v;
-}
-
-static void put16(uint8_t *at, int16_t v) { __builtin_memcpy(at, &v, sizeof v); }
+#include "bench_mem.h"
 
 void bench_kernel_svdf(const bench_svdf_params_t *p, uint8_t *arena) {
     const int8_t *x = (const int8_t *)(arena + p->in_offset);
@@ -30,7 +23,7 @@ void bench_kernel_svdf(const bench_svdf_params_t *p, uint8_t *arena) {
         for (uint32_t f = 0; f < p->n_filter; ++f) {
             uint8_t *row = sb + 2u * f * p->n_memory;
             for (uint32_t t = 1; t < p->n_memory; ++t) {
-                put16(row + 2u * (t - 1u), get16(row + 2u * t));
+                bench_put_i16(row, t - 1u, bench_get_i16(row, t));
             }
             const int8_t *w = p->weights_feature + f * p->n_input;
             uint32_t acc = 0u;
@@ -39,7 +32,7 @@ void bench_kernel_svdf(const bench_svdf_params_t *p, uint8_t *arena) {
             }
             const int32_t v = bench_multiply_by_quantized_multiplier(bench_i32_from_bits(acc),
                                                                      p->feature_multiplier, p->feature_shift);
-            put16(row + 2u * (p->n_memory - 1u), (int16_t)bench_clamp(v, INT16_MIN, INT16_MAX));
+            bench_put_i16(row, p->n_memory - 1u, (int16_t)bench_clamp(v, INT16_MIN, INT16_MAX));
         }
         /* each unit: bias + its rank filters' state . weights_time, rescaled to the output */
         for (uint32_t u = 0; u < units; ++u) {
@@ -48,7 +41,7 @@ void bench_kernel_svdf(const bench_svdf_params_t *p, uint8_t *arena) {
                 const uint8_t *row = sb + 2u * f * p->n_memory;
                 const int16_t *w = p->weights_time + f * p->n_memory;
                 for (uint32_t t = 0; t < p->n_memory; ++t) {
-                    acc += (uint32_t)((int32_t)get16(row + 2u * t) * (int32_t)w[t]);
+                    acc += (uint32_t)((int32_t)bench_get_i16(row, t) * (int32_t)w[t]);
                 }
             }
             const int32_t v = bench_multiply_by_quantized_multiplier(bench_i32_from_bits(acc),
